@@ -1,0 +1,259 @@
+/*
+ * ITC workbench: GR740 quad-core LEON4FT SoC machine (-M gr740)
+ *
+ * Memory map and devices follow the GR740 user manual (GR740-UM-DS); see
+ * shared/gr740/FACTS.md for the sources of every address.  The LEON3 CPU
+ * model stands in for the LEON4FT core (SPARC V8, 8 windows, CASA).
+ *
+ * Boot: with -bios the PROM image is mapped at 0xC0000000 and every CPU
+ * starts there, as on hardware.  With -kernel and no -bios, a small boot
+ * stub generated into the PROM does what a GR740 boot loader does before
+ * jumping to the ELF entry point (CPU 0 only; secondary CPUs go straight
+ * to the entry point when they are started).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "qemu/error-report.h"
+#include "qemu/datadir.h"
+#include "qapi/error.h"
+#include "cpu.h"
+#include "hw/boards.h"
+#include "hw/loader.h"
+#include "hw/sysbus.h"
+#include "hw/qdev-properties.h"
+#include "hw/misc/unimp.h"
+#include "system/system.h"
+#include "system/qtest.h"
+#include "system/reset.h"
+#include "elf.h"
+#include "trace.h"
+#include "gr740.h"
+
+#define TYPE_GR740_MACHINE MACHINE_TYPE_NAME("gr740")
+OBJECT_DECLARE_SIMPLE_TYPE(GR740MachineState, GR740_MACHINE)
+
+typedef struct GR740BootStore {
+    uint32_t addr;
+    uint32_t value;
+} GR740BootStore;
+
+/*
+ * What the boot stub programs on CPU 0 before entering -kernel: the state a
+ * GR740 boot loader leaves behind and RTEMS's gr740 BSP relies on.
+ */
+static const GR740BootStore gr740_boot_stores[] = {
+    /* APBUART0: receiver and transmitter enabled. */
+    { GR740_APBUART0_BASE + 0x08, 0x3 },
+};
+
+struct GR740MachineState {
+    MachineState parent_obj;
+
+    SPARCCPU *cpus[GR740_MAX_CPUS];
+    MemoryRegion prom;
+    uint32_t start_pc;
+};
+
+/* SPARC V8 instruction encodings for the generated boot stub. */
+enum {
+    SPARC_G0 = 0, SPARC_G1 = 1, SPARC_G2 = 2,
+    SPARC_OP3_OR = 0x02, SPARC_OP3_ORCC = 0x12, SPARC_OP3_SRL = 0x26,
+    SPARC_OP3_JMPL = 0x38, SPARC_OP3_ST = 0x04,
+    SPARC_COND_NE = 0x9,
+    SPARC_NOP = 0x01000000,
+    SPARC_RD_ASR17_G2 = 0x85444000, /* rd %asr17, %g2 */
+};
+
+static uint32_t sparc_fmt3_imm(int op, int rd, int op3, int rs1, int32_t simm)
+{
+    return (op << 30) | (rd << 25) | (op3 << 19) | (rs1 << 14) | (1 << 13) |
+           (simm & 0x1fff);
+}
+
+static uint32_t sparc_fmt3_reg(int op, int rd, int op3, int rs1, int rs2)
+{
+    return (op << 30) | (rd << 25) | (op3 << 19) | (rs1 << 14) | rs2;
+}
+
+static uint32_t sparc_sethi(int rd, uint32_t value)
+{
+    return (rd << 25) | (4 << 22) | (value >> 10);
+}
+
+static uint32_t *stub_set(uint32_t *p, int rd, uint32_t value)
+{
+    stl_be_p(p++, sparc_sethi(rd, value));
+    stl_be_p(p++, sparc_fmt3_imm(2, rd, SPARC_OP3_OR, rd, value & 0x3ff));
+    return p;
+}
+
+/*
+ * Write the boot stub at the start of the PROM:
+ *      rd    %asr17, %g2
+ *      srl   %g2, 28, %g2          ! CPU index
+ *      orcc  %g0, %g2, %g0
+ *      bne   1f                    ! secondaries skip the initialisation
+ *       nop
+ *      (set addr, %g1; set value, %g2; st %g2, [%g1]) for each store
+ *   1: set   entry, %g1
+ *      jmp   %g1
+ *       nop
+ */
+static void gr740_write_boot_stub(void *prom, uint32_t entry)
+{
+    uint32_t *p = prom;
+    uint32_t *branch;
+    size_t i;
+
+    stl_be_p(p++, SPARC_RD_ASR17_G2);
+    stl_be_p(p++, sparc_fmt3_imm(2, SPARC_G2, SPARC_OP3_SRL, SPARC_G2, 28));
+    stl_be_p(p++, sparc_fmt3_reg(2, SPARC_G0, SPARC_OP3_ORCC, SPARC_G0,
+                                 SPARC_G2));
+    branch = p++;
+    stl_be_p(p++, SPARC_NOP);
+    for (i = 0; i < ARRAY_SIZE(gr740_boot_stores); i++) {
+        p = stub_set(p, SPARC_G1, gr740_boot_stores[i].addr);
+        p = stub_set(p, SPARC_G2, gr740_boot_stores[i].value);
+        stl_be_p(p++, sparc_fmt3_imm(3, SPARC_G2, SPARC_OP3_ST, SPARC_G1, 0));
+    }
+    /* bne with a word displacement from the branch to here */
+    stl_be_p(branch, (SPARC_COND_NE << 25) | (2 << 22) |
+                     ((p - branch) & 0x3fffff));
+    p = stub_set(p, SPARC_G1, entry);
+    stl_be_p(p++, sparc_fmt3_imm(2, SPARC_G0, SPARC_OP3_JMPL, SPARC_G1, 0));
+    stl_be_p(p++, SPARC_NOP);
+}
+
+static void gr740_cpu_reset(void *opaque)
+{
+    SPARCCPU *cpu = opaque;
+    CPUState *cs = CPU(cpu);
+    GR740MachineState *gms = GR740_MACHINE(qdev_get_machine());
+
+    cpu_reset(cs);
+    /* CPU 0 runs from reset; the others wait for an MP start. */
+    cs->halted = cs->cpu_index != 0;
+    cpu->env.pc = gms->start_pc;
+    cpu->env.npc = gms->start_pc + 4;
+}
+
+static void gr740_load_firmware(GR740MachineState *gms, MachineState *machine)
+{
+    const char *kernel = machine->kernel_filename;
+    bool have_bios = machine->firmware != NULL;
+    uint64_t entry = 0;
+
+    gms->start_pc = GR740_PROM_BASE;
+    if (have_bios) {
+        g_autofree char *path = qemu_find_file(QEMU_FILE_TYPE_BIOS,
+                                               machine->firmware);
+        ssize_t size = path ? get_image_size(path) : -1;
+
+        if (size < 0) {
+            error_report("gr740: cannot read PROM image '%s'",
+                         machine->firmware);
+            exit(1);
+        }
+        if (size > GR740_PROM_SIZE) {
+            error_report("gr740: PROM image '%s' is %zd bytes, the PROM "
+                         "holds %u", machine->firmware, size,
+                         (unsigned)GR740_PROM_SIZE);
+            exit(1);
+        }
+        if (load_image_targphys(path, GR740_PROM_BASE, size) < 0) {
+            error_report("gr740: could not load PROM image '%s'",
+                         machine->firmware);
+            exit(1);
+        }
+    }
+
+    if (kernel) {
+        ssize_t size = load_elf(kernel, NULL, NULL, NULL, &entry, NULL, NULL,
+                                NULL, ELFDATA2MSB, EM_SPARC, 0, 0);
+
+        if (size < 0) {
+            error_report("gr740: could not load kernel '%s': not a big-endian "
+                         "SPARC ELF file that fits the memory map", kernel);
+            exit(1);
+        }
+        if (!have_bios) {
+            gr740_write_boot_stub(memory_region_get_ram_ptr(&gms->prom),
+                                  entry);
+        }
+    } else if (!have_bios && !qtest_enabled()) {
+        error_report("gr740: nothing to run: give -kernel FSW.elf or "
+                     "-bios PROM.img");
+        exit(1);
+    }
+    trace_gr740_boot(kernel && !have_bios ? entry : GR740_PROM_BASE,
+                     have_bios ? "prom" : kernel ? "boot stub" : "none");
+}
+
+static void gr740_init(MachineState *machine)
+{
+    GR740MachineState *gms = GR740_MACHINE(machine);
+    MemoryRegion *sysmem = get_system_memory();
+    DeviceState *dev;
+    unsigned i;
+
+    if (machine->ram_size > GR740_SDRAM_MAX) {
+        error_report("gr740: -m %" PRIu64 "M is more than the %u MiB of "
+                     "SDRAM the GR740 can address",
+                     (uint64_t)(machine->ram_size / MiB),
+                     (unsigned)(GR740_SDRAM_MAX / MiB));
+        exit(1);
+    }
+
+    for (i = 0; i < machine->smp.cpus; i++) {
+        SPARCCPU *cpu = SPARC_CPU(object_new(machine->cpu_type));
+
+        qdev_realize(DEVICE(cpu), NULL, &error_fatal);
+        object_unref(OBJECT(cpu));
+        cpu_sparc_set_id(&cpu->env, i);
+        gms->cpus[i] = cpu;
+        qemu_register_reset(gr740_cpu_reset, cpu);
+    }
+
+    memory_region_add_subregion(sysmem, GR740_SDRAM_BASE, machine->ram);
+
+    memory_region_init_rom(&gms->prom, NULL, "gr740.prom", GR740_PROM_SIZE,
+                           &error_fatal);
+    memory_region_add_subregion(sysmem, GR740_PROM_BASE, &gms->prom);
+
+    dev = qdev_new(TYPE_GR740_APBUART);
+    qdev_prop_set_chr(dev, "chardev", serial_hd(0));
+    sysbus_realize_and_unref(SYS_BUS_DEVICE(dev), &error_fatal);
+    sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, GR740_APBUART0_BASE);
+
+    gr740_load_firmware(gms, machine);
+}
+
+static void gr740_machine_class_init(ObjectClass *oc, void *data)
+{
+    MachineClass *mc = MACHINE_CLASS(oc);
+
+    mc->desc = "GR740 quad-core LEON4FT SoC (ITC workbench)";
+    mc->init = gr740_init;
+    mc->default_cpu_type = SPARC_CPU_TYPE_NAME("LEON3");
+    mc->default_ram_id = "gr740.sdram";
+    mc->default_ram_size = 256 * MiB;
+    mc->max_cpus = GR740_MAX_CPUS;
+    mc->default_cpus = GR740_MAX_CPUS;
+}
+
+static const TypeInfo gr740_machine_info = {
+    .name = TYPE_GR740_MACHINE,
+    .parent = TYPE_MACHINE,
+    .instance_size = sizeof(GR740MachineState),
+    .class_init = gr740_machine_class_init,
+};
+
+static void gr740_machine_register_types(void)
+{
+    type_register_static(&gr740_machine_info);
+}
+
+type_init(gr740_machine_register_types)

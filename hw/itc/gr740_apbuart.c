@@ -1,0 +1,488 @@
+/*
+ * ITC workbench: GR740 APBUART (GRLIB APBUART with FIFOs)
+ *
+ * Model of the APBUART cores of the GR740 (APBUART0/1).  Unlike
+ * hw/char/grlib_apbuart.c it keeps real receive and transmit FIFOs with
+ * their levels, shifts characters at the programmed baud rate on the
+ * virtual clock, flags receive overrun in STATUS.OV instead of aborting,
+ * and has complete migration state.
+ *
+ * Timing: a character takes 10 bit times; one bit time is 8 * (SCALER + 1)
+ * system clocks (GRLIB APBUART: baud = f_sys / (8 * (scaler + 1))).
+ * Transmission drains the TX FIFO one character per character time into
+ * the chardev.  Reception accepts one character per character time from
+ * the chardev (the chardev is the recorded input path, so record/replay
+ * stays exact); a character arriving while the RX FIFO is full is lost and
+ * STATUS.OV is set, as on hardware.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/module.h"
+#include "qemu/timer.h"
+#include "qemu/fifo8.h"
+#include "qapi/error.h"
+#include "hw/irq.h"
+#include "hw/qdev-properties.h"
+#include "hw/qdev-properties-system.h"
+#include "hw/registerfields.h"
+#include "hw/sysbus.h"
+#include "chardev/char-fe.h"
+#include "migration/vmstate.h"
+#include "trace.h"
+#include "gr740.h"
+
+OBJECT_DECLARE_SIMPLE_TYPE(GR740APBUARTState, GR740_APBUART)
+
+REG32(DATA, 0x00)
+    FIELD(DATA, DATA, 0, 8)
+REG32(STATUS, 0x04)
+    FIELD(STATUS, DR, 0, 1)
+    FIELD(STATUS, TS, 1, 1)
+    FIELD(STATUS, TE, 2, 1)
+    FIELD(STATUS, BR, 3, 1)
+    FIELD(STATUS, OV, 4, 1)
+    FIELD(STATUS, PE, 5, 1)
+    FIELD(STATUS, FE, 6, 1)
+    FIELD(STATUS, TH, 7, 1)
+    FIELD(STATUS, RH, 8, 1)
+    FIELD(STATUS, TF, 9, 1)
+    FIELD(STATUS, RF, 10, 1)
+    FIELD(STATUS, TCNT, 20, 6)
+    FIELD(STATUS, RCNT, 26, 6)
+REG32(CTRL, 0x08)
+    FIELD(CTRL, RE, 0, 1)
+    FIELD(CTRL, TE, 1, 1)
+    FIELD(CTRL, RI, 2, 1)
+    FIELD(CTRL, TI, 3, 1)
+    FIELD(CTRL, PS, 4, 1)
+    FIELD(CTRL, PE, 5, 1)
+    FIELD(CTRL, FL, 6, 1)
+    FIELD(CTRL, LB, 7, 1)
+    FIELD(CTRL, EC, 8, 1)
+    FIELD(CTRL, TF, 9, 1)
+    FIELD(CTRL, RF, 10, 1)
+    FIELD(CTRL, DB, 11, 1)
+    FIELD(CTRL, BI, 12, 1)
+    FIELD(CTRL, DI, 13, 1)
+    FIELD(CTRL, SI, 14, 1)
+    FIELD(CTRL, FA, 31, 1)
+REG32(SCALER, 0x0C)
+    FIELD(SCALER, RELOAD, 0, 20)
+REG32(FIFO, 0x10)
+    FIELD(FIFO, DATA, 0, 8)
+
+#define APBUART_REG_SIZE 0x100
+/* Sticky error flags, cleared by writing 0 to them in STATUS. */
+#define STATUS_STICKY (R_STATUS_BR_MASK | R_STATUS_OV_MASK | \
+                       R_STATUS_PE_MASK | R_STATUS_FE_MASK)
+/* CTRL bits software can write (FA is read-only; the rest is stored). */
+#define CTRL_WRITABLE 0x00007FFFu
+#define APBUART_FIFO_MAX 63 /* TCNT/RCNT are 6-bit fields */
+
+struct GR740APBUARTState {
+    SysBusDevice parent_obj;
+
+    MemoryRegion iomem;
+    qemu_irq irq;
+    CharBackend chr;
+    QEMUTimer *tx_timer;
+    QEMUTimer *rx_timer;
+
+    /* Guest-visible state */
+    uint32_t ctrl;
+    uint32_t status_sticky; /* BR, OV, PE, FE */
+    uint32_t scaler;
+    Fifo8 rx_fifo;
+    Fifo8 tx_fifo;
+    bool tx_shifting;   /* a character is in the transmit shift register */
+    bool rx_busy;       /* the receiver is within a character time */
+
+    /* Configuration */
+    uint32_t fifo_size;
+    uint32_t freq_hz;
+};
+
+static int64_t apbuart_char_time_ns(GR740APBUARTState *s)
+{
+    uint64_t clocks = 10ull * 8 * ((uint64_t)s->scaler + 1);
+
+    return MAX(1, muldiv64(clocks, NANOSECONDS_PER_SECOND, s->freq_hz));
+}
+
+static uint32_t apbuart_status(GR740APBUARTState *s)
+{
+    uint32_t rx = fifo8_num_used(&s->rx_fifo);
+    uint32_t tx = fifo8_num_used(&s->tx_fifo);
+    uint32_t half = s->fifo_size / 2;
+    uint32_t st = s->status_sticky;
+
+    st = FIELD_DP32(st, STATUS, DR, rx > 0);
+    st = FIELD_DP32(st, STATUS, TS, tx == 0 && !s->tx_shifting);
+    st = FIELD_DP32(st, STATUS, TE, tx == 0);
+    st = FIELD_DP32(st, STATUS, TH, tx < half || tx == 0);
+    st = FIELD_DP32(st, STATUS, RH, rx >= half && rx > 0);
+    st = FIELD_DP32(st, STATUS, TF, tx == s->fifo_size);
+    st = FIELD_DP32(st, STATUS, RF, rx == s->fifo_size);
+    st = FIELD_DP32(st, STATUS, TCNT, tx);
+    st = FIELD_DP32(st, STATUS, RCNT, rx);
+    return st;
+}
+
+/*
+ * Level part of the interrupt: the FIFO interrupts (CTRL.RF while the RX
+ * FIFO is at least half full, CTRL.TF while the TX FIFO is less than half
+ * full).  Event interrupts (RI per received character, TI per transmitted
+ * character) are pulses on top of it.
+ */
+static bool apbuart_irq_level(GR740APBUARTState *s)
+{
+    uint32_t st = apbuart_status(s);
+
+    return (FIELD_EX32(s->ctrl, CTRL, RF) && FIELD_EX32(st, STATUS, RH)) ||
+           (FIELD_EX32(s->ctrl, CTRL, TF) && FIELD_EX32(s->ctrl, CTRL, TE) &&
+            FIELD_EX32(st, STATUS, TH));
+}
+
+static void apbuart_update_irq(GR740APBUARTState *s)
+{
+    int level = apbuart_irq_level(s);
+
+    trace_gr740_apbuart_irq(level);
+    qemu_set_irq(s->irq, level);
+}
+
+static void apbuart_event_irq(GR740APBUARTState *s)
+{
+    if (!apbuart_irq_level(s)) {
+        qemu_irq_raise(s->irq);
+    }
+    apbuart_update_irq(s);
+}
+
+static void apbuart_rx_push(GR740APBUARTState *s, uint8_t ch)
+{
+    if (fifo8_is_full(&s->rx_fifo)) {
+        trace_gr740_apbuart_overrun(ch);
+        s->status_sticky |= R_STATUS_OV_MASK;
+        apbuart_update_irq(s);
+        return;
+    }
+    fifo8_push(&s->rx_fifo, ch);
+    trace_gr740_apbuart_rx(ch, fifo8_num_used(&s->rx_fifo));
+    if (FIELD_EX32(s->ctrl, CTRL, RI)) {
+        apbuart_event_irq(s);
+    } else {
+        apbuart_update_irq(s);
+    }
+}
+
+/* Start shifting the next character out, if there is one. */
+static void apbuart_tx_kick(GR740APBUARTState *s)
+{
+    if (s->tx_shifting || fifo8_is_empty(&s->tx_fifo) ||
+        !FIELD_EX32(s->ctrl, CTRL, TE)) {
+        return;
+    }
+    s->tx_shifting = true;
+    timer_mod(s->tx_timer,
+              qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + apbuart_char_time_ns(s));
+}
+
+/* End of a character time: the character in the shift register is sent. */
+static void apbuart_tx_done(void *opaque)
+{
+    GR740APBUARTState *s = opaque;
+    uint8_t ch;
+
+    if (!s->tx_shifting || fifo8_is_empty(&s->tx_fifo)) {
+        s->tx_shifting = false;
+        return;
+    }
+    ch = fifo8_pop(&s->tx_fifo);
+    s->tx_shifting = false;
+    trace_gr740_apbuart_tx(ch);
+    if (FIELD_EX32(s->ctrl, CTRL, LB)) {
+        apbuart_rx_push(s, ch);
+    } else {
+        /* Blocking write: output never depends on host timing. */
+        qemu_chr_fe_write_all(&s->chr, &ch, 1);
+    }
+    apbuart_tx_kick(s);
+    if (FIELD_EX32(s->ctrl, CTRL, TI)) {
+        apbuart_event_irq(s);
+    } else {
+        apbuart_update_irq(s);
+    }
+}
+
+static void apbuart_rx_done(void *opaque)
+{
+    GR740APBUARTState *s = opaque;
+
+    s->rx_busy = false;
+    qemu_chr_fe_accept_input(&s->chr);
+}
+
+static int apbuart_can_receive(void *opaque)
+{
+    GR740APBUARTState *s = opaque;
+
+    /* One character per character time, only while the receiver is on. */
+    return FIELD_EX32(s->ctrl, CTRL, RE) && !FIELD_EX32(s->ctrl, CTRL, LB) &&
+           !s->rx_busy;
+}
+
+static void apbuart_receive(void *opaque, const uint8_t *buf, int size)
+{
+    GR740APBUARTState *s = opaque;
+    int i;
+
+    for (i = 0; i < size; i++) {
+        apbuart_rx_push(s, buf[i]);
+    }
+    s->rx_busy = true;
+    timer_mod(s->rx_timer,
+              qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + apbuart_char_time_ns(s));
+}
+
+static void apbuart_event(void *opaque, QEMUChrEvent event)
+{
+    GR740APBUARTState *s = opaque;
+
+    if (event == CHR_EVENT_BREAK && FIELD_EX32(s->ctrl, CTRL, RE)) {
+        s->status_sticky |= R_STATUS_BR_MASK;
+        if (FIELD_EX32(s->ctrl, CTRL, BI)) {
+            apbuart_event_irq(s);
+        }
+    }
+}
+
+static uint64_t apbuart_read(void *opaque, hwaddr offset, unsigned size)
+{
+    GR740APBUARTState *s = opaque;
+    uint32_t r = 0;
+
+    switch (offset) {
+    case A_DATA:
+        if (!fifo8_is_empty(&s->rx_fifo)) {
+            r = fifo8_pop(&s->rx_fifo);
+            apbuart_update_irq(s);
+            qemu_chr_fe_accept_input(&s->chr);
+        }
+        break;
+    case A_STATUS:
+        r = apbuart_status(s);
+        break;
+    case A_CTRL:
+        r = s->ctrl | R_CTRL_FA_MASK;
+        break;
+    case A_SCALER:
+        r = s->scaler;
+        break;
+    case A_FIFO:
+        if (!FIELD_EX32(s->ctrl, CTRL, DB)) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "gr740-apbuart: FIFO debug read with CTRL.DB clear\n");
+        } else if (!fifo8_is_empty(&s->tx_fifo)) {
+            /* Debug mode: software reads what was queued for transmission. */
+            r = fifo8_pop(&s->tx_fifo);
+            apbuart_update_irq(s);
+        }
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "gr740-apbuart: read of undefined offset 0x%" HWADDR_PRIx
+                      "\n", offset);
+        break;
+    }
+    trace_gr740_apbuart_read(offset, r);
+    return r;
+}
+
+static void apbuart_write(void *opaque, hwaddr offset, uint64_t value,
+                          unsigned size)
+{
+    GR740APBUARTState *s = opaque;
+    uint32_t v = value;
+
+    trace_gr740_apbuart_write(offset, v);
+    switch (offset) {
+    case A_DATA:
+        if (fifo8_is_full(&s->tx_fifo)) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "gr740-apbuart: write to full TX FIFO, 0x%02x lost\n",
+                          v & 0xff);
+            break;
+        }
+        fifo8_push(&s->tx_fifo, v & 0xff);
+        apbuart_tx_kick(s);
+        apbuart_update_irq(s);
+        break;
+    case A_STATUS:
+        /* Sticky error flags are cleared by writing zero to them. */
+        s->status_sticky &= v & STATUS_STICKY;
+        apbuart_update_irq(s);
+        break;
+    case A_CTRL:
+        s->ctrl = v & CTRL_WRITABLE;
+        apbuart_tx_kick(s);
+        apbuart_update_irq(s);
+        qemu_chr_fe_accept_input(&s->chr);
+        break;
+    case A_SCALER:
+        s->scaler = FIELD_EX32(v, SCALER, RELOAD);
+        break;
+    case A_FIFO:
+        if (!FIELD_EX32(s->ctrl, CTRL, DB)) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "gr740-apbuart: FIFO debug write with CTRL.DB clear\n");
+        } else {
+            /* Debug mode: software writes the receive FIFO. */
+            apbuart_rx_push(s, v & 0xff);
+        }
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "gr740-apbuart: write of undefined offset 0x%" HWADDR_PRIx
+                      " (0x%08x)\n", offset, v);
+        break;
+    }
+}
+
+static const MemoryRegionOps apbuart_ops = {
+    .read = apbuart_read,
+    .write = apbuart_write,
+    .endianness = DEVICE_BIG_ENDIAN,
+    .valid = {
+        .min_access_size = 1,
+        .max_access_size = 4,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 4,
+    },
+};
+
+static void apbuart_reset_hold(Object *obj, ResetType type)
+{
+    GR740APBUARTState *s = GR740_APBUART(obj);
+
+    s->ctrl = 0;
+    s->status_sticky = 0;
+    s->scaler = 0;
+    s->tx_shifting = false;
+    s->rx_busy = false;
+    fifo8_reset(&s->rx_fifo);
+    fifo8_reset(&s->tx_fifo);
+    timer_del(s->tx_timer);
+    timer_del(s->rx_timer);
+    qemu_set_irq(s->irq, 0);
+}
+
+static void apbuart_realize(DeviceState *dev, Error **errp)
+{
+    GR740APBUARTState *s = GR740_APBUART(dev);
+
+    if (s->fifo_size < 1 || s->fifo_size > APBUART_FIFO_MAX) {
+        error_setg(errp, "gr740-apbuart: fifo-size must be 1..%d, not %u",
+                   APBUART_FIFO_MAX, s->fifo_size);
+        return;
+    }
+    if (s->freq_hz == 0) {
+        error_setg(errp, "gr740-apbuart: frequency must not be 0");
+        return;
+    }
+    fifo8_create(&s->rx_fifo, s->fifo_size);
+    fifo8_create(&s->tx_fifo, s->fifo_size);
+    s->tx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, apbuart_tx_done, s);
+    s->rx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, apbuart_rx_done, s);
+    qemu_chr_fe_set_handlers(&s->chr, apbuart_can_receive, apbuart_receive,
+                             apbuart_event, NULL, s, NULL, true);
+}
+
+static void apbuart_unrealize(DeviceState *dev)
+{
+    GR740APBUARTState *s = GR740_APBUART(dev);
+
+    timer_free(s->tx_timer);
+    timer_free(s->rx_timer);
+    fifo8_destroy(&s->rx_fifo);
+    fifo8_destroy(&s->tx_fifo);
+}
+
+static void apbuart_init(Object *obj)
+{
+    GR740APBUARTState *s = GR740_APBUART(obj);
+
+    memory_region_init_io(&s->iomem, obj, &apbuart_ops, s, TYPE_GR740_APBUART,
+                          APBUART_REG_SIZE);
+    sysbus_init_mmio(SYS_BUS_DEVICE(obj), &s->iomem);
+    sysbus_init_irq(SYS_BUS_DEVICE(obj), &s->irq);
+}
+
+static int apbuart_post_load(void *opaque, int version_id)
+{
+    GR740APBUARTState *s = opaque;
+
+    if (s->scaler > R_SCALER_RELOAD_MASK || (s->ctrl & ~CTRL_WRITABLE)) {
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static const VMStateDescription vmstate_gr740_apbuart = {
+    .name = TYPE_GR740_APBUART,
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = apbuart_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(ctrl, GR740APBUARTState),
+        VMSTATE_UINT32(status_sticky, GR740APBUARTState),
+        VMSTATE_UINT32(scaler, GR740APBUARTState),
+        VMSTATE_FIFO8(rx_fifo, GR740APBUARTState),
+        VMSTATE_FIFO8(tx_fifo, GR740APBUARTState),
+        VMSTATE_BOOL(tx_shifting, GR740APBUARTState),
+        VMSTATE_BOOL(rx_busy, GR740APBUARTState),
+        VMSTATE_TIMER_PTR(tx_timer, GR740APBUARTState),
+        VMSTATE_TIMER_PTR(rx_timer, GR740APBUARTState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static const Property apbuart_properties[] = {
+    DEFINE_PROP_CHR("chardev", GR740APBUARTState, chr),
+    DEFINE_PROP_UINT32("fifo-size", GR740APBUARTState, fifo_size, 32),
+    DEFINE_PROP_UINT32("frequency", GR740APBUARTState, freq_hz,
+                       GR740_SYS_FREQ_HZ),
+};
+
+static void apbuart_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
+
+    dc->realize = apbuart_realize;
+    dc->unrealize = apbuart_unrealize;
+    dc->vmsd = &vmstate_gr740_apbuart;
+    rc->phases.hold = apbuart_reset_hold;
+    device_class_set_props(dc, apbuart_properties);
+    set_bit(DEVICE_CATEGORY_INPUT, dc->categories);
+}
+
+static const TypeInfo apbuart_info = {
+    .name = TYPE_GR740_APBUART,
+    .parent = TYPE_SYS_BUS_DEVICE,
+    .instance_size = sizeof(GR740APBUARTState),
+    .instance_init = apbuart_init,
+    .class_init = apbuart_class_init,
+};
+
+static void apbuart_register_types(void)
+{
+    type_register_static(&apbuart_info);
+}
+
+type_init(apbuart_register_types)

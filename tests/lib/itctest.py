@@ -1,0 +1,256 @@
+"""Shared helpers for the ITC workbench's Python tests (stdlib only).
+
+QEMU is started with its qtest and QMP endpoints on unix sockets inside a
+private 0700 temporary directory; every process started here is killed when
+the test exits, whatever happens.
+"""
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, "build")
+QEMU = os.environ.get("ITC_QEMU", os.path.join(BUILD, "qemu-build", "qemu-system-sparc"))
+QEMU_IMG = os.path.join(BUILD, "qemu-build", "qemu-img")
+FSW = os.path.join(BUILD, "fsw")
+
+_procs = []
+_tmpdirs = []
+
+
+def _cleanup():
+    for p in _procs:
+        if p.poll() is None:
+            p.kill()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+    for d in _tmpdirs:
+        if not os.environ.get("ITC_KEEP_TMP"):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(_cleanup)
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+
+
+def private_dir(prefix="itc-test-"):
+    d = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(d, 0o700)
+    _tmpdirs.append(d)
+    return d
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def check_eq(got, want, what):
+    if got != want:
+        raise TestFailure("%s: got %r, want %r" % (what, got, want))
+
+
+def spawn(argv, **kw):
+    p = subprocess.Popen(argv, **kw)
+    _procs.append(p)
+    return p
+
+
+def _accept(listener, proc, timeout, what):
+    listener.settimeout(0.2)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn, _ = listener.accept()
+            conn.settimeout(timeout)
+            return conn
+        except socket.timeout:
+            if proc.poll() is not None:
+                raise TestFailure("QEMU exited (status %s) before connecting its %s socket"
+                                  % (proc.returncode, what))
+            if time.monotonic() > deadline:
+                raise TestFailure("QEMU did not connect its %s socket in %ss" % (what, timeout))
+
+
+class Qtest:
+    """A QEMU under -accel qtest driven through the qtest text protocol."""
+
+    def __init__(self, machine="gr740", extra=(), timeout=30, qmp=False, stderr=None):
+        self.dir = private_dir()
+        self.timeout = timeout
+        qsock = os.path.join(self.dir, "qtest.sock")
+        self._ql = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._ql.bind(qsock)
+        self._ql.listen(1)
+        argv = [QEMU, "-machine", machine, "-accel", "qtest", "-display", "none",
+                "-qtest", "unix:" + qsock, "-qtest-log", "/dev/null", "-monitor", "none"]
+        self.qmp = None
+        if qmp:
+            msock = os.path.join(self.dir, "qmp.sock")
+            self._ml = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._ml.bind(msock)
+            self._ml.listen(1)
+            argv += ["-qmp", "unix:" + msock]
+        argv += list(extra)
+        self.stderr_path = os.path.join(self.dir, "qemu.stderr")
+        self._err = open(self.stderr_path, "wb") if stderr is None else stderr
+        self.proc = spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=self._err)
+        self.sock = _accept(self._ql, self.proc, timeout, "qtest")
+        self.rbuf = b""
+        self.irq_events = []
+        if qmp:
+            self.qmp = QMP(_accept(self._ml, self.proc, timeout, "QMP"))
+
+    def _line(self):
+        while b"\n" not in self.rbuf:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                raise TestFailure("qtest: no answer from QEMU in %ss" % self.timeout)
+            if not data:
+                raise TestFailure("qtest: QEMU closed the connection (crashed?) stderr: %s"
+                                  % self.stderr())
+            self.rbuf += data
+        line, self.rbuf = self.rbuf.split(b"\n", 1)
+        return line.decode()
+
+    def cmd(self, text):
+        self.sock.sendall((text + "\n").encode())
+        while True:
+            line = self._line()
+            if line.startswith("IRQ "):
+                _, what, n = line.split()
+                self.irq_events.append((what, int(n)))
+                continue
+            if not line.startswith("OK"):
+                raise TestFailure("qtest: %r answered %r" % (text, line))
+            return line[2:].strip()
+
+    def readl(self, addr):
+        return int(self.cmd("readl 0x%x" % addr), 16)
+
+    def writel(self, addr, val):
+        self.cmd("writel 0x%x 0x%x" % (addr, val & 0xFFFFFFFF))
+
+    def readb(self, addr):
+        return int(self.cmd("readb 0x%x" % addr), 16)
+
+    def writeb(self, addr, val):
+        self.cmd("writeb 0x%x 0x%x" % (addr, val & 0xFF))
+
+    def readw(self, addr):
+        return int(self.cmd("readw 0x%x" % addr), 16)
+
+    def writew(self, addr, val):
+        self.cmd("writew 0x%x 0x%x" % (addr, val & 0xFFFF))
+
+    def clock_step(self, ns=None):
+        return int(self.cmd("clock_step" if ns is None else "clock_step %d" % ns))
+
+    def clock(self):
+        return int(self.cmd("clock_step 0"))
+
+    def irq_intercept_in(self, qom_path):
+        self.cmd("irq_intercept_in " + qom_path)
+
+    def irq_intercept_out(self, qom_path, name=None):
+        self.cmd("irq_intercept_out " + qom_path + ("" if name is None else " " + name))
+
+    def stderr(self):
+        try:
+            with open(self.stderr_path, "rb") as f:
+                return f.read().decode(errors="replace")[-2000:]
+        except OSError:
+            return ""
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+
+
+class QMP:
+    """Minimal QMP client over an already-connected socket."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.f = sock.makefile("rwb")
+        greeting = self._recv()
+        check("QMP" in greeting, "QMP greeting missing: %r" % greeting)
+        self.events = []
+        self.cmd("qmp_capabilities")
+
+    def _recv(self):
+        line = self.f.readline()
+        if not line:
+            raise TestFailure("QMP: connection closed")
+        return json.loads(line)
+
+    def cmd(self, name, **args):
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        self.f.write((json.dumps(msg) + "\n").encode())
+        self.f.flush()
+        while True:
+            r = self._recv()
+            if "event" in r:
+                self.events.append(r)
+                continue
+            if "error" in r:
+                raise TestFailure("QMP %s failed: %s" % (name, r["error"].get("desc")))
+            return r.get("return")
+
+    def hmp(self, line):
+        return self.cmd("human-monitor-command", **{"command-line": line})
+
+    def wait_event(self, name, timeout=60):
+        self.sock.settimeout(timeout)
+        for e in self.events:
+            if e["event"] == name:
+                self.events.remove(e)
+                return e
+        while True:
+            r = self._recv()
+            if r.get("event") == name:
+                return r
+            self.events.append(r)
+
+
+
+
+def qmp_listener(path):
+    """Return a listening socket at PATH for QEMU's '-qmp unix:PATH' to connect to."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.listen(1)
+    return s
+
+
+def accept_qmp(listener, proc, timeout=30):
+    return QMP(_accept(listener, proc, timeout, "QMP"))
+
+
+def run_test(fn):
+    """Run a test body; print the failure and exit 1 on TestFailure."""
+    try:
+        fn()
+    except TestFailure as e:
+        print("FAIL: %s" % e)
+        sys.exit(1)
+    print("ok")
+    sys.exit(0)
