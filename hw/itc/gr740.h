@@ -29,3 +29,18 @@
 #define TYPE_GR740_APBUART "gr740-apbuart"
 
 #endif
+
+/*
+ * Interrupt lines (IRQ(A)MP bus lines).  Lines 16..31 are extended
+ * interrupts, signalled to the CPUs on GR740_EIRQ.  The plug&play records
+ * are generated from these same constants so software reads what is wired.
+ * TODO(verify against GR740-UM-DS "interrupt assignment" table).
+ */
+#define GR740_EIRQ              10
+#define GR740_IRQ_GPTIMER0      1   /* timers 0..4 on lines 1..5 (CONFIG.SI) */
+#define GR740_IRQ_GPTIMER(n)    (GR740_IRQ_GPTIMER0 + 0)  /* placeholder */
+#define GR740_IRQ_AHBSTAT       27
+#define GR740_IRQ_L2C           28
+#define GR740_IRQ_APBUART0      29
+#define GR740_IRQ_APBUART1      30
+#define GR740_IRQ_MEMSCRUB      26
