@@ -55,7 +55,17 @@ struct GR740MachineState {
     SPARCCPU *cpus[GR740_MAX_CPUS];
     MemoryRegion prom;
     uint32_t start_pc;
+    DeviceState *irqamp;        /* IRQ(A)MP; NULL until created */
 };
+
+/*
+ * The IRQ(A)MP input for bus interrupt line @line (1..31), or NULL (an
+ * unconnected line) while the interrupt controller does not exist yet.
+ */
+static qemu_irq gr740_irq(GR740MachineState *gms, int line)
+{
+    return gms->irqamp ? qdev_get_gpio_in(gms->irqamp, line) : NULL;
+}
 
 /* SPARC V8 instruction encodings for the generated boot stub. */
 enum {
@@ -227,6 +237,8 @@ static void gr740_init(MachineState *machine)
     qdev_prop_set_chr(dev, "chardev", serial_hd(0));
     sysbus_realize_and_unref(SYS_BUS_DEVICE(dev), &error_fatal);
     sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, GR740_APBUART0_BASE);
+    sysbus_connect_irq(SYS_BUS_DEVICE(dev), 0,
+                       gr740_irq(gms, GR740_IRQ_APBUART0));
 
     gr740_load_firmware(gms, machine);
 }
