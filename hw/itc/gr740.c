@@ -233,12 +233,20 @@ static void gr740_init(MachineState *machine)
                            &error_fatal);
     memory_region_add_subregion(sysmem, GR740_PROM_BASE, &gms->prom);
 
-    dev = qdev_new(TYPE_GR740_APBUART);
-    qdev_prop_set_chr(dev, "chardev", serial_hd(0));
-    sysbus_realize_and_unref(SYS_BUS_DEVICE(dev), &error_fatal);
-    sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, GR740_APBUART0_BASE);
-    sysbus_connect_irq(SYS_BUS_DEVICE(dev), 0,
-                       gr740_irq(gms, GR740_IRQ_APBUART0));
+    /* APBUART0/1 on the first two serial ports (recorded chardev input). */
+    for (i = 0; i < 2; i++) {
+        static const uint32_t base[] = { GR740_APBUART0_BASE,
+                                         GR740_APBUART1_BASE };
+        static const int line[] = { GR740_IRQ_APBUART0, GR740_IRQ_APBUART1 };
+        g_autofree char *name = g_strdup_printf("apbuart%u", i);
+
+        dev = qdev_new(TYPE_GR740_APBUART);
+        object_property_add_child(OBJECT(machine), name, OBJECT(dev));
+        qdev_prop_set_chr(dev, "chardev", serial_hd(i));
+        sysbus_realize_and_unref(SYS_BUS_DEVICE(dev), &error_fatal);
+        sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, base[i]);
+        sysbus_connect_irq(SYS_BUS_DEVICE(dev), 0, gr740_irq(gms, line[i]));
+    }
 
     gr740_load_firmware(gms, machine);
 }

@@ -162,7 +162,16 @@ class Qtest:
         return int(self.cmd("clock_step" if ns is None else "clock_step %d" % ns))
 
     def clock(self):
-        return int(self.cmd("clock_step 0"))
+        """The current virtual clock, without moving it ("clock_set 0" is
+        refused with the current value once the clock is past 0)."""
+        self.sock.sendall(b"clock_set 0\n")
+        while True:
+            line = self._line()
+            if line.startswith("IRQ "):
+                _, what, n = line.split()
+                self.irq_events.append((what, int(n)))
+                continue
+            return int(line.split()[1])
 
     def irq_intercept_in(self, qom_path):
         self.cmd("irq_intercept_in " + qom_path)
