@@ -89,7 +89,7 @@ tools:
 endif
 
 fsw: setup
-	@$(MAKE) --no-print-directory -C tests/fsw O=$(abspath $(BUILD)/fsw)
+	@$(MAKE) -s --no-print-directory -C tests/fsw O=$(abspath $(BUILD)/fsw)
 
 test-build: all $(UNIT_TESTS) $(if $(ITC_SRCS),$(ITC_SAN))
 
