@@ -37,7 +37,7 @@ for t in "${tests[@]}"; do
         *) cmd=("$t") ;;
     esac
     start=$(date +%s)
-    timeout --kill-after=10 "$limit" "${cmd[@]}" </dev/null >"$log" 2>&1
+    ITC_TEST_TIMEOUT=$limit PYTHONUNBUFFERED=1 timeout --kill-after=10 "$limit" "${cmd[@]}" </dev/null >"$log" 2>&1
     rc=$?
     secs=$(( $(date +%s) - start ))
     if [ $rc = 0 ]; then

@@ -20,6 +20,7 @@
 #include "qemu/datadir.h"
 #include "qapi/error.h"
 #include "cpu.h"
+#include "gr740_fault.h"
 #include "hw/boards.h"
 #include "hw/loader.h"
 #include "hw/sysbus.h"
@@ -31,6 +32,7 @@
 #include "elf.h"
 #include "trace.h"
 #include "gr740.h"
+#include "gr740_devices.h"
 
 #define TYPE_GR740_MACHINE MACHINE_TYPE_NAME("gr740")
 OBJECT_DECLARE_SIMPLE_TYPE(GR740MachineState, GR740_MACHINE)
@@ -47,6 +49,19 @@ typedef struct GR740BootStore {
 static const GR740BootStore gr740_boot_stores[] = {
     /* APBUART0: receiver and transmitter enabled. */
     { GR740_APBUART0_BASE + 0x08, 0x3 },
+    /*
+     * L2 cache enabled, L2CACCC.SPLIT = 1, 128WF = 1, DBPF = 0 (and
+     * L2CERR.COMP = 0 from reset): the boot-loader contract RTEMS's gr740
+     * validation checks.  Hardware reset leaves the L2C disabled.
+     */
+    { GR740_L2C_BASE + 0x00, 0x80000000 },
+    { GR740_L2C_BASE + 0x3C, 0x00000012 },
+    /*
+     * GPTIMER0 prescaler: SRELOAD then SCALER = 249, so the timers tick at
+     * 1 MHz at 250 MHz (RTEMS gr740 derives the bus clock from SRELOAD).
+     */
+    { GR740_GPTIMER_BASE(0) + 0x04, GR740_SYS_FREQ_HZ / 1000000 - 1 },
+    { GR740_GPTIMER_BASE(0) + 0x00, GR740_SYS_FREQ_HZ / 1000000 - 1 },
 };
 
 struct GR740MachineState {
@@ -202,6 +217,212 @@ static void gr740_load_firmware(GR740MachineState *gms, MachineState *machine)
                      have_bios ? "prom" : kernel ? "boot stub" : "none");
 }
 
+/*
+ * GPTIMER0..4 and GRGPIO0/1.  GPTIMER0 has one interrupt per timer
+ * (CONFIG.SI), units 1..4 one shared line each (UM 20.1); the underflow
+ * "tick" of the last timer of units 1..4 is the IRQ(A)MP watchdog input.
+ * GRGPIO lines reach the interrupt bus through their IRQMAP registers
+ * (bus line = (GR740_IRQ_GRGPIO + IRQMAP[n]) mod 32, the plug&play IRQ
+ * being GR740_IRQ_GRGPIO), so all 31 bus lines are wired.  Not wired: the GPTIMER "latch" inputs (they
+ * need a fan-out of the interrupt bus lines from the IRQ(A)MP).
+ */
+static void gr740_create_timers_gpio(GR740MachineState *gms)
+{
+    Object *machine = OBJECT(gms);
+    DeviceState *dev;
+    unsigned i, n;
+
+    for (i = 0; i < GR740_GPTIMER_UNITS; i++) {
+        g_autofree char *name = g_strdup_printf("gptimer%u", i);
+
+        dev = qdev_new(TYPE_GR740_GPTIMER);
+        object_property_add_child(machine, name, OBJECT(dev));
+        qdev_prop_set_uint32(dev, "nr-timers", GR740_GPTIMER_TIMERS(i));
+        qdev_prop_set_uint32(dev, "irq-line", GR740_IRQ_GPTIMER(i));
+        qdev_prop_set_bit(dev, "separate-irq", i == 0);
+        sysbus_realize_and_unref(SYS_BUS_DEVICE(dev), &error_fatal);
+        sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, GR740_GPTIMER_BASE(i));
+        for (n = 0; n < (i == 0 ? GR740_GPTIMER_TIMERS(0) : 1); n++) {
+            sysbus_connect_irq(SYS_BUS_DEVICE(dev), n,
+                               gr740_irq(gms, GR740_IRQ_GPTIMER(i) + n));
+        }
+        if (i > 0 && gms->irqamp) {
+            g_autofree char *wdog = g_strdup_printf("wdog[%u]", i - 1);
+
+            /* Until the IRQ(A)MP has its "wdog" inputs, leave it open. */
+            if (object_property_find(OBJECT(gms->irqamp), wdog)) {
+                qdev_connect_gpio_out_named(dev, "tick", 0,
+                    qdev_get_gpio_in_named(gms->irqamp, "wdog", i - 1));
+            }
+        }
+    }
+
+    for (i = 0; i < 2; i++) {
+        static const uint32_t base[] = { GR740_GRGPIO0_BASE,
+                                         GR740_GRGPIO1_BASE };
+        static const uint32_t lines[] = { GR740_GRGPIO0_LINES,
+                                          GR740_GRGPIO1_LINES };
+        g_autofree char *name = g_strdup_printf("grgpio%u", i);
+
+        dev = qdev_new(TYPE_GR740_GRGPIO);
+        object_property_add_child(machine, name, OBJECT(dev));
+        qdev_prop_set_uint32(dev, "nlines", lines[i]);
+        /* Software reads the base from plug&play: line = IRQ + IRQMAP[n]. */
+        qdev_prop_set_uint32(dev, "irq-base", GR740_IRQ_GRGPIO);
+        sysbus_realize_and_unref(SYS_BUS_DEVICE(dev), &error_fatal);
+        sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, base[i]);
+        for (n = 1; n < 32; n++) {
+            sysbus_connect_irq(SYS_BUS_DEVICE(dev), n, gr740_irq(gms, n));
+        }
+    }
+}
+
+/*
+ * Create a sysbus device of @type as /machine/@child, map its MMIO region
+ * 0 where the plug&play table (gr740_pnp.c) says and connect its IRQ 0 to
+ * the table's interrupt line, so wiring and plug&play cannot disagree.
+ */
+static DeviceState *gr740_attach(GR740MachineState *gms, const char *type,
+                                 const char *child, GR740PnpBus bus)
+{
+    const GR740PnpEntry *e = gr740_pnp_find(child, bus);
+    DeviceState *dev = qdev_new(type);
+    SysBusDevice *sbd = SYS_BUS_DEVICE(dev);
+
+    assert(e && e->mmio_bar >= 0);
+    object_property_add_child(OBJECT(gms), child, OBJECT(dev));
+    sysbus_realize_and_unref(sbd, &error_fatal);
+    sysbus_mmio_map(sbd, 0, e->bar[e->mmio_bar].addr);
+    if (e->irq) {
+        sysbus_connect_irq(sbd, 0, gr740_irq(gms, e->irq));
+    }
+    return dev;
+}
+
+/* Unassigned APB space: reads as zero, writes ignored, no bus error. */
+static uint64_t gr740_apb_unassigned_read(void *opaque, hwaddr addr,
+                                          unsigned size)
+{
+    return 0;
+}
+
+static void gr740_apb_unassigned_write(void *opaque, hwaddr addr,
+                                       uint64_t value, unsigned size)
+{
+}
+
+static const MemoryRegionOps gr740_apb_unassigned_ops = {
+    .read = gr740_apb_unassigned_read,
+    .write = gr740_apb_unassigned_write,
+    .endianness = DEVICE_BIG_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 4 },
+};
+
+static void gr740_unimplemented(const char *name, hwaddr base, hwaddr size)
+{
+    DeviceState *dev = qdev_new(TYPE_UNIMPLEMENTED_DEVICE);
+
+    qdev_prop_set_string(dev, "name", name);
+    qdev_prop_set_uint64(dev, "size", size);
+    sysbus_realize_and_unref(SYS_BUS_DEVICE(dev), &error_fatal);
+    sysbus_mmio_map_overlap(SYS_BUS_DEVICE(dev), 0, base, -1000);
+}
+
+/*
+ * Regions of the GR740 map the machine does not model: accesses are
+ * logged (-d unimp) and read as zero.  Anything modelled later simply
+ * maps over them (priority 0 beats -1000).  Below them, the rest of each
+ * APB bridge is unassigned APB space (GR740-UM sect. 38.2.1).
+ */
+static void gr740_map_unimplemented(MachineState *machine)
+{
+    static const struct {
+        const char *name;
+        hwaddr base, size;
+    } regions[] = {
+        { "gr740.pci-mem",      0x80000000u, 0x40000000u },
+        { "gr740.prom-io",      GR740_PROM_BASE + 256 * MiB, 256 * MiB },
+        { "gr740.l2c-diag",     GR740_L2C_BASE + GR740_L2C_REG_SIZE,
+          GR740_L2C_WINDOW_SIZE - GR740_L2C_REG_SIZE },
+        { "gr740.iommu",        GR740_IOMMU_BASE, 0x1000 },
+        { "gr740.grgpio0",      GR740_GRGPIO0_BASE, 0x1000 },
+        { "gr740.irqamp",       GR740_IRQAMP_BASE, GR740_IRQAMP_SIZE },
+        { "gr740.gptimer0",     GR740_GPTIMER_BASE(0), 0x1000 },
+        { "gr740.gptimer1",     GR740_GPTIMER_BASE(1), 0x1000 },
+        { "gr740.gptimer2",     GR740_GPTIMER_BASE(2), 0x1000 },
+        { "gr740.gptimer3",     GR740_GPTIMER_BASE(3), 0x1000 },
+        { "gr740.gptimer4",     GR740_GPTIMER_BASE(4), 0x1000 },
+        { "gr740.spwrouter0",   GR740_SPWROUTER_AMBA_BASE(0), 0x1000 },
+        { "gr740.spwrouter1",   GR740_SPWROUTER_AMBA_BASE(1), 0x1000 },
+        { "gr740.spwrouter2",   GR740_SPWROUTER_AMBA_BASE(2), 0x1000 },
+        { "gr740.spwrouter3",   GR740_SPWROUTER_AMBA_BASE(3), 0x1000 },
+        { "gr740.greth0",       GR740_GRETH_BASE(0), 0x1000 },
+        { "gr740.greth1",       GR740_GRETH_BASE(1), 0x1000 },
+        { "gr740.gr1553b",      GR740_GR1553B_BASE, 0x1000 },
+        { "gr740.grcan0",       GR740_GRCAN_BASE(0), 0x1000 },
+        { "gr740.grcan1",       GR740_GRCAN_BASE(1), 0x1000 },
+        { "gr740.spictrl",      GR740_SPICTRL_BASE, 0x1000 },
+        { "gr740.grgpio1",      GR740_GRGPIO1_BASE, 0x1000 },
+        { "gr740.bootstrap",    GR740_BOOTSTRAP_BASE, 0x1000 },
+        { "gr740.grgprbank",    GR740_GRGPRBANK_BASE, 0x1000 },
+        { "gr740.spwtdp",       GR740_SPWTDP_BASE, 0x1000 },
+        { "gr740.l4stat",       GR740_L4STAT_BASE, 0x1000 },
+    };
+    static const hwaddr apb[] = { GR740_APB0_BASE, GR740_APB1_BASE };
+    MemoryRegion *sysmem = get_system_memory();
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(apb); i++) {
+        MemoryRegion *mr = g_new0(MemoryRegion, 1);
+        g_autofree char *name = g_strdup_printf("gr740.apb%zu-unassigned", i);
+
+        memory_region_init_io(mr, OBJECT(machine), &gr740_apb_unassigned_ops,
+                              NULL, name, GR740_APB_BRIDGE_SIZE);
+        memory_region_add_subregion_overlap(sysmem, apb[i], mr, -2000);
+    }
+    for (i = 0; i < ARRAY_SIZE(regions); i++) {
+        gr740_unimplemented(regions[i].name, regions[i].base,
+                            regions[i].size);
+    }
+    if (machine->ram_size < GR740_SDRAM_MAX) {
+        gr740_unimplemented("gr740.sdram-unpopulated",
+                            GR740_SDRAM_BASE + machine->ram_size,
+                            GR740_SDRAM_MAX - machine->ram_size);
+    }
+}
+
+/*
+ * AHBSTAT, L2C, MEMSCRUB, FTMCTRL and SDRAM controller registers, clock
+ * gating, thermal sensor, and the plug&play areas (built when the machine
+ * is complete, from the devices that exist then).
+ */
+static void gr740_create_support_devices(GR740MachineState *gms,
+                                         MachineState *machine)
+{
+    SysBusDevice *pnp, *ahbstat;
+
+    gr740_attach(gms, TYPE_GR740_L2C, "l2c", GR740_PNP_AHB_SLAVE);
+    gr740_attach(gms, TYPE_GR740_SDCTRL, "sdctrl", GR740_PNP_MEM_SLAVE);
+    gr740_attach(gms, TYPE_GR740_MEMSCRUB, "memscrub", GR740_PNP_MEM_SLAVE);
+    gr740_attach(gms, TYPE_GR740_FTMCTRL, "ftmctrl", GR740_PNP_APB0);
+    gr740_attach(gms, TYPE_GR740_CLKGATE, "clkgate", GR740_PNP_APB1);
+    ahbstat = SYS_BUS_DEVICE(gr740_attach(gms, TYPE_GR740_AHBSTAT, "ahbstat",
+                                          GR740_PNP_APB1));
+    /* AHB default slave: error response (captured by AHBSTAT) below all. */
+    sysbus_mmio_map_overlap(ahbstat, 1, 0, -3000);
+    gr740_attach(gms, TYPE_GR740_THSENS, "thsens", GR740_PNP_APB1);
+
+    pnp = SYS_BUS_DEVICE(qdev_new(TYPE_GR740_PNP));
+    object_property_add_child(OBJECT(machine), "pnp", OBJECT(pnp));
+    sysbus_realize_and_unref(pnp, &error_fatal);
+    sysbus_mmio_map(pnp, 0, GR740_AHB_PNP_BASE);
+    sysbus_mmio_map(pnp, 1, GR740_MEMBUS_PNP_BASE);
+    sysbus_mmio_map(pnp, 2, GR740_APB0_PNP_BASE);
+    sysbus_mmio_map(pnp, 3, GR740_APB1_PNP_BASE);
+
+    gr740_map_unimplemented(machine);
+}
+
 static void gr740_init(MachineState *machine)
 {
     GR740MachineState *gms = GR740_MACHINE(machine);
@@ -247,6 +468,14 @@ static void gr740_init(MachineState *machine)
         sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, base[i]);
         sysbus_connect_irq(SYS_BUS_DEVICE(dev), 0, gr740_irq(gms, line[i]));
     }
+
+    gr740_create_timers_gpio(gms);
+
+    /* Support devices and plug&play; keep after the interrupt controller. */
+    gr740_create_support_devices(gms, machine);
+
+    /* ITC monitor: deterministic fault injector (gr740_fault.c). */
+    gr740_fault_injector_create(OBJECT(machine));
 
     gr740_load_firmware(gms, machine);
 }

@@ -6,6 +6,7 @@ the test exits, whatever happens.
 """
 import atexit
 import json
+import faulthandler
 import os
 import shutil
 import signal
@@ -255,7 +256,13 @@ def accept_qmp(listener, proc, timeout=30):
 
 
 def run_test(fn):
-    """Run a test body; print the failure and exit 1 on TestFailure."""
+    """Run a test body; print the failure and exit 1 on TestFailure.
+
+    When the runner says how long the test may take (ITC_TEST_TIMEOUT), dump
+    every thread's stack shortly before that, so a hang shows where it is."""
+    limit = int(os.environ.get("ITC_TEST_TIMEOUT", "0") or 0)
+    if limit > 10:
+        faulthandler.dump_traceback_later(limit - 5, exit=False)
     try:
         fn()
     except TestFailure as e:
@@ -263,3 +270,31 @@ def run_test(fn):
         sys.exit(1)
     print("ok")
     sys.exit(0)
+
+
+def qtest_set_irq_in(q, qom_path, name, num, level):
+    """Drive input gpio NUM of the named group NAME of the device at
+    QOM_PATH to LEVEL (qtest "set_irq_in")."""
+    q.cmd("set_irq_in %s %s %d %d" % (qom_path, name, num, level))
+
+
+def wait_migration(qmp, timeout=30):
+    """Wait until an outgoing migration has completed (fail otherwise)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        st = qmp.cmd("query-migrate").get("status")
+        if st == "completed":
+            return
+        check(st not in ("failed", "cancelled"), "migration %s" % st)
+        check(time.monotonic() < deadline, "migration did not complete")
+        time.sleep(0.05)
+
+
+def wait_incoming(qmp, timeout=30):
+    """Wait until an -incoming QEMU has loaded its state; leave it running."""
+    deadline = time.monotonic() + timeout
+    while qmp.cmd("query-status")["status"] == "inmigrate":
+        check(time.monotonic() < deadline, "incoming migration did not finish")
+        time.sleep(0.05)
+    if qmp.cmd("query-status")["status"] != "running":
+        qmp.cmd("cont")

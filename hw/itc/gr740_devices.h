@@ -1,0 +1,88 @@
+/*
+ * ITC workbench: GR740 support devices - functions other models and the
+ * fault-injection layer call (AHBSTAT, L2C, MEMSCRUB, thermal sensor),
+ * and the plug&play table the machine wires devices from.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_ITC_GR740_DEVICES_H
+#define HW_ITC_GR740_DEVICES_H
+
+#include "hw/qdev-core.h"
+
+/*
+ * AHBSTAT: report a failing AHB access (error response) or, with
+ * @correctable, a corrected error signalled by a fault-tolerant core.
+ * @master is the AHB master index (HMASTER), @hsize the AHB HSIZE code.
+ */
+void gr740_ahbstat_report(DeviceState *ahbstat, uint32_t addr, bool write,
+                          unsigned master, unsigned hsize, bool correctable);
+
+/* L2 cache: an EDAC error in the cache at @addr (tag or data). */
+void gr740_l2c_report_error(DeviceState *l2c, uint32_t addr, unsigned master,
+                            bool correctable, bool tag);
+
+/* MEMSCRUB: an SDRAM EDAC error seen on the memory bus at @addr. */
+void gr740_memscrub_report_error(DeviceState *memscrub, uint32_t addr,
+                                 bool write, unsigned master, unsigned hsize,
+                                 bool correctable);
+
+/*
+ * QOM property "inject-error" (uint64, write-only) of AHBSTAT, L2C and
+ * MEMSCRUB: reports one error through the functions above, for tests and
+ * QMP-driven fault injection (qom-set).  Encoding:
+ *   [31:0] address  [32] write  [33] correctable  [34] tag (L2C)
+ *   [39:36] AHB master  [42:40] HSIZE
+ */
+#define GR740_INJ_ADDR(v)        ((uint32_t)(v))
+#define GR740_INJ_WRITE(v)       (((v) >> 32) & 1)
+#define GR740_INJ_CORRECTABLE(v) (((v) >> 33) & 1)
+#define GR740_INJ_TAG(v)         (((v) >> 34) & 1)
+#define GR740_INJ_MASTER(v)      (((v) >> 36) & 0xf)
+#define GR740_INJ_HSIZE(v)       (((v) >> 40) & 0x7)
+
+/* Thermal sensor: the 7-bit code the sensor will report from now on. */
+void gr740_thsens_set_temperature(DeviceState *thsens, int code);
+
+/*
+ * Plug&play: one table describes every device the machine can
+ * instantiate (address, size, interrupt, AMBA ids).  The machine maps and
+ * wires its devices from it (gr740_pnp_find), and the plug&play areas
+ * list exactly the entries whose QOM child of /machine exists.
+ */
+/* Memory AHB bus (behind the L2C): I/O area and its plug&play area. */
+#define GR740_MEMBUS_IOAREA     0xFFE00000u
+#define GR740_MEMBUS_PNP_BASE   (GR740_MEMBUS_IOAREA + 0xFF000u)
+
+typedef enum GR740PnpBus {
+    GR740_PNP_AHB_MASTER,   /* processor AHB bus, master records */
+    GR740_PNP_AHB_SLAVE,    /* processor AHB bus, slave records */
+    GR740_PNP_MEM_SLAVE,    /* memory AHB bus (behind the L2C) */
+    GR740_PNP_APB0,
+    GR740_PNP_APB1,
+} GR740PnpBus;
+
+typedef struct GR740PnpBar {
+    uint32_t addr;
+    uint32_t size;          /* 0: unused BAR */
+    bool io;                /* AHB I/O BAR (relative to the bus I/O area) */
+    bool prefetch;
+    bool cacheable;
+} GR740PnpBar;
+
+typedef struct GR740PnpEntry {
+    const char *child;      /* QOM child of /machine; "cpuN" for masters */
+    GR740PnpBus bus;
+    uint8_t slot;           /* record index in its area */
+    int8_t mmio_bar;        /* BAR where MMIO region 0 is mapped, -1: none */
+    uint16_t device;        /* vendor is always Gaisler (0x01) */
+    uint8_t version;
+    uint8_t irq;            /* bus interrupt line, 0 = none */
+    uint32_t user[3];       /* AHB user-defined words 1..3 */
+    GR740PnpBar bar[4];     /* AHB: up to 4; APB: bar[0] only */
+} GR740PnpEntry;
+
+const GR740PnpEntry *gr740_pnp_find(const char *child, GR740PnpBus bus);
+
+#endif

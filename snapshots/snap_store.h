@@ -1,0 +1,46 @@
+/* snap_store: content-addressed snapshot store. RAM pages are keyed by
+ * XXH3-128, zstd-compressed, packed (pack + index per ingest); a snapshot is a
+ * checksummed manifest of raw stream bytes and page references that exports the
+ * ingested stream byte-identically. Writes: temp file, fsync, rename. */
+#pragma once
+#include <glib.h>
+#include <stdio.h>
+
+typedef struct SnapStore SnapStore;
+typedef struct SnapIngest SnapIngest;
+
+#define SNAP_STORE_ERROR (snap_store_error_quark())
+GQuark snap_store_error_quark(void);
+enum { SNAP_STORE_ERROR_CORRUPT = 1, SNAP_STORE_ERROR_NOT_FOUND, SNAP_STORE_ERROR_IO };
+
+typedef struct {
+    char id[33];
+    guint64 stream_len;
+    guint64 created; /* unix seconds */
+    guint64 pages;   /* page references */
+} SnapInfo;
+
+typedef struct {
+    guint64 snapshots, logical_bytes, stored_bytes, unique_pages, page_refs, page_raw_bytes,
+        page_stored_bytes;
+} SnapStats;
+
+SnapStore *snap_store_open(const char *dir, GError **error);
+void snap_store_close(SnapStore *s);
+
+SnapIngest *snap_store_ingest_begin(SnapStore *s, int zstd_level, GError **error);
+gboolean snap_ingest_feed(SnapIngest *in, const guint8 *buf, gsize len, GError **error);
+/* Returns the new snapshot id (g_free it). Frees in either case. */
+char *snap_ingest_commit(SnapIngest *in, GError **error);
+void snap_ingest_abort(SnapIngest *in);
+
+/* Writes the stream; verifies length and XXH3-128 at the end. */
+gboolean snap_store_export(SnapStore *s, const char *id, FILE *out, GError **error);
+GArray *snap_store_list(SnapStore *s, GError **error); /* of SnapInfo, by creation time */
+gboolean snap_store_resolve(SnapStore *s, const char *prefix, char out[33], GError **error);
+gboolean snap_store_remove(SnapStore *s, const char *id, GError **error);
+/* Deletes temp files and packs no manifest references; returns bytes freed. */
+gboolean snap_store_gc(SnapStore *s, guint64 *freed, GError **error);
+gboolean snap_store_stats(SnapStore *s, SnapStats *st, GError **error);
+/* Checks every checksum; appends a "object: problem" string per damaged object. */
+gboolean snap_store_verify(SnapStore *s, GPtrArray *problems, GError **error);

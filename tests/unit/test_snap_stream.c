@@ -1,0 +1,266 @@
+/* Parser on hand-built QEMU 10.0 streams: every section type and RAM flag,
+ * byte-by-byte feeding, truncation and corruption. */
+#include "snap_stream.h"
+
+#include <string.h>
+
+typedef struct {
+    GByteArray *b;
+} Builder;
+
+static void u8(Builder *w, guint8 v)
+{
+    g_byte_array_append(w->b, &v, 1);
+}
+
+static void be(Builder *w, int n, guint64 v)
+{
+    for (int i = n - 1; i >= 0; i--)
+        u8(w, (v >> (8 * i)) & 0xff);
+}
+
+static void str(Builder *w, const char *s)
+{
+    u8(w, strlen(s));
+    g_byte_array_append(w->b, (const guint8 *)s, strlen(s));
+}
+
+static void bytes(Builder *w, const void *d, gsize n)
+{
+    g_byte_array_append(w->b, d, n);
+}
+
+/* A stream with config (+capabilities/uuid subsections), RAM START/PART/END
+ * with MEM_SIZE, ZERO, PAGE, CONTINUE, MULTIFD_FLUSH, EOS, a FULL device
+ * section whose data contains a fake footer, a COMMAND, EOF and VMDESCRIPTION. */
+static GByteArray *build_stream(void)
+{
+    Builder w = {g_byte_array_new()};
+    be(&w, 4, 0x5145564d);
+    be(&w, 4, 3);
+    u8(&w, 0x07);
+    be(&w, 4, 13);
+    bytes(&w, "leon3_generic", 13);
+    u8(&w, 0x05);
+    str(&w, "configuration/capabilities");
+    be(&w, 4, 1);
+    be(&w, 4, 1);
+    str(&w, "x-ignore-shared");
+    u8(&w, 0x05);
+    str(&w, "configuration/uuid");
+    be(&w, 4, 1);
+    bytes(&w, "0123456789abcdef", 16);
+    /* RAM START */
+    u8(&w, 0x01);
+    be(&w, 4, 2);
+    str(&w, "ram");
+    be(&w, 4, 0);
+    be(&w, 4, 4);
+    be(&w, 8, 0x3000 | 0x4);
+    str(&w, "blk");
+    be(&w, 8, 0x3000);
+    be(&w, 8, 0x200);
+    be(&w, 8, 0x10);
+    u8(&w, 0x7e);
+    be(&w, 4, 2);
+    /* RAM PART: zero page, page, continue page */
+    u8(&w, 0x02);
+    be(&w, 4, 2);
+    be(&w, 8, 0x0000 | 0x2);
+    str(&w, "blk");
+    u8(&w, 0);
+    guint8 page[4096];
+    memset(page, 0xa5, sizeof page);
+    be(&w, 8, 0x1000 | 0x8 | 0x20);
+    bytes(&w, page, sizeof page);
+    be(&w, 8, 0x10);
+    u8(&w, 0x7e);
+    be(&w, 4, 2);
+    /* device FULL with an embedded footer-lookalike not followed by a type */
+    u8(&w, 0x04);
+    be(&w, 4, 3);
+    str(&w, "timer");
+    be(&w, 4, 0);
+    be(&w, 4, 2);
+    guint8 dev[] = {1, 2, 0x7e, 0, 0, 0, 3, 0x99, 4};
+    bytes(&w, dev, sizeof dev);
+    u8(&w, 0x7e);
+    be(&w, 4, 3);
+    /* RAM END: continue page */
+    u8(&w, 0x03);
+    be(&w, 4, 2);
+    memset(page, 0x5a, sizeof page);
+    be(&w, 8, 0x2000 | 0x8 | 0x20);
+    bytes(&w, page, sizeof page);
+    be(&w, 8, 0x10);
+    u8(&w, 0x7e);
+    be(&w, 4, 2);
+    /* COMMAND */
+    u8(&w, 0x08);
+    be(&w, 2, 1);
+    be(&w, 2, 2);
+    bytes(&w, "hi", 2);
+    u8(&w, 0x00);
+    u8(&w, 0x06);
+    be(&w, 4, 2);
+    bytes(&w, "{}", 2);
+    return w.b;
+}
+
+typedef struct {
+    int kinds[16];
+    GByteArray *raw;
+    guint64 pages_a5, pages_5a;
+    char dev_name[32];
+    gsize dev_len;
+    guint64 last_addr;
+} Seen;
+
+static gboolean on_rec(const SnapRecord *r, gpointer user, GError **error)
+{
+    Seen *s = user;
+    g_assert_cmpuint(r->offset, ==, s->raw->len);
+    g_byte_array_append(s->raw, r->raw, r->raw_len);
+    s->kinds[r->kind]++;
+    if (r->kind == SNAP_REC_RAM_PAGE) {
+        g_assert_cmpstr(r->name, ==, "blk");
+        if (r->data[0] == 0xa5)
+            s->pages_a5 = r->addr;
+        else
+            s->pages_5a = r->addr;
+    }
+    if (r->kind == SNAP_REC_SECTION) {
+        g_strlcpy(s->dev_name, r->name, sizeof s->dev_name);
+        s->dev_len = r->data_len;
+        g_assert_cmpuint(r->version_id, ==, 2);
+    }
+    return TRUE;
+}
+
+static void parse_in_chunks(GByteArray *st, gsize chunk, Seen *s)
+{
+    memset(s, 0, sizeof *s);
+    s->raw = g_byte_array_new();
+    SnapStreamParser *p = snap_stream_parser_new(on_rec, s);
+    GError *e = NULL;
+    for (gsize i = 0; i < st->len; i += chunk)
+        g_assert_true(snap_stream_parser_feed(p, st->data + i, MIN(chunk, st->len - i), &e));
+    g_assert_true(snap_stream_parser_finish(p, &e));
+    g_assert_no_error(e);
+    snap_stream_parser_free(p);
+}
+
+static void test_every_section_and_flag(void)
+{
+    g_autoptr(GByteArray) st = build_stream();
+    gsize chunks[] = {1, 7, 4096, st->len};
+    for (gsize c = 0; c < G_N_ELEMENTS(chunks); c++) {
+        Seen s;
+        parse_in_chunks(st, chunks[c], &s);
+        g_assert_cmpuint(s.raw->len, ==, st->len);
+        g_assert_true(memcmp(s.raw->data, st->data, st->len) == 0);
+        g_assert_cmpint(s.kinds[SNAP_REC_HEADER], ==, 1);
+        g_assert_cmpint(s.kinds[SNAP_REC_CONFIG], ==, 1);
+        g_assert_cmpint(s.kinds[SNAP_REC_RAM_HEADER], ==, 3);
+        g_assert_cmpint(s.kinds[SNAP_REC_RAM_PAGE], ==, 2);
+        g_assert_cmpint(s.kinds[SNAP_REC_RAM_ZERO], ==, 1);
+        g_assert_cmpint(s.kinds[SNAP_REC_RAM_OTHER], ==, 5); /* mem size, flush, 3x EOS */
+        g_assert_cmpint(s.kinds[SNAP_REC_RAM_FOOTER], ==, 3);
+        g_assert_cmpint(s.kinds[SNAP_REC_SECTION], ==, 1);
+        g_assert_cmpint(s.kinds[SNAP_REC_COMMAND], ==, 1);
+        g_assert_cmpint(s.kinds[SNAP_REC_EOF], ==, 1);
+        g_assert_cmpint(s.kinds[SNAP_REC_VMDESC], ==, 1);
+        g_assert_cmpuint(s.pages_a5, ==, 0x1000);
+        g_assert_cmpuint(s.pages_5a, ==, 0x2000);
+        g_assert_cmpstr(s.dev_name, ==, "timer");
+        g_assert_cmpuint(s.dev_len, ==, 9);
+        g_byte_array_free(s.raw, TRUE);
+    }
+}
+
+static gboolean ignore(const SnapRecord *r, gpointer u, GError **e)
+{
+    return TRUE;
+}
+
+static gboolean parse_all(const guint8 *d, gsize n, GError **e)
+{
+    SnapStreamParser *p = snap_stream_parser_new(ignore, NULL);
+    gboolean ok = snap_stream_parser_feed(p, d, n, e) && snap_stream_parser_finish(p, e);
+    snap_stream_parser_free(p);
+    return ok;
+}
+
+static void test_truncation_rejected(void)
+{
+    g_autoptr(GByteArray) st = build_stream();
+    for (gsize n = 0; n < st->len; n++) {
+        GError *e = NULL;
+        if (n == st->len - 7) { /* ends right after EOF: the description is optional */
+            g_assert_true(parse_all(st->data, n, &e));
+            continue;
+        }
+        g_assert_false(parse_all(st->data, n, &e));
+        g_assert_nonnull(e);
+        g_error_free(e);
+    }
+}
+
+static void test_bad_magic_version_flags(void)
+{
+    g_autoptr(GByteArray) st = build_stream();
+    GError *e = NULL;
+    st->data[0] ^= 1;
+    g_assert_false(parse_all(st->data, st->len, &e));
+    g_assert_true(strstr(e->message, "magic") != NULL);
+    g_clear_error(&e);
+    st->data[0] ^= 1;
+    st->data[7] = 4;
+    g_assert_false(parse_all(st->data, st->len, &e));
+    g_assert_error(e, SNAP_STREAM_ERROR, SNAP_STREAM_ERROR_UNSUPPORTED);
+    g_clear_error(&e);
+    st->data[7] = 3;
+    /* unknown section type right after the config section */
+    g_autoptr(GByteArray) t = build_stream();
+    gsize off = 8 + 1 + 4 + 13 + 1 + 1 + 26 + 4 + 4 + 1 + 15 + 1 + 1 + 18 + 4 + 16;
+    g_assert_cmpuint(t->data[off], ==, 0x01);
+    t->data[off] = 0x42;
+    g_assert_false(parse_all(t->data, t->len, &e));
+    g_assert_true(strstr(e->message, "unknown section type") != NULL);
+    g_clear_error(&e);
+    /* unsupported RAM flag (XBZRLE 0x40) in the first RAM record */
+    t->data[off] = 0x01;
+    gsize ram = off + 1 + 4 + 4 + 4 + 4;
+    t->data[ram + 7] = 0x40;
+    g_assert_false(parse_all(t->data, t->len, &e));
+    g_assert_nonnull(e);
+    g_clear_error(&e);
+}
+
+static void test_random_flips_never_crash(void)
+{
+    g_autoptr(GByteArray) st = build_stream();
+    GRand *r = g_rand_new_with_seed(42);
+    for (int i = 0; i < 3000; i++) {
+        g_autoptr(GByteArray) c = g_byte_array_new();
+        g_byte_array_append(c, st->data, st->len);
+        int flips = g_rand_int_range(r, 1, 4);
+        for (int k = 0; k < flips; k++)
+            c->data[g_rand_int_range(r, 0, c->len)] ^= 1 << g_rand_int_range(r, 0, 8);
+        GError *e = NULL;
+        if (!parse_all(c->data, c->len, &e))
+            g_assert_nonnull(e);
+        g_clear_error(&e);
+    }
+    g_rand_free(r);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/snap_stream/every_section_and_flag", test_every_section_and_flag);
+    g_test_add_func("/snap_stream/truncation_rejected", test_truncation_rejected);
+    g_test_add_func("/snap_stream/bad_magic_version_flags", test_bad_magic_version_flags);
+    g_test_add_func("/snap_stream/random_flips_never_crash", test_random_flips_never_crash);
+    return g_test_run();
+}

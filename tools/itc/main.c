@@ -1,0 +1,32 @@
+/* itc: command dispatcher. Add a command by adding a line to the table. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cmd_snap_main(int argc, char **argv);
+
+static const CliCommand commands[] = {
+    {"snap", "snapshot store: ingest, export, ls, show, verify, rm, gc, stats, diff",
+     cmd_snap_main},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: itc <command> [args]\n\ncommands:\n");
+    for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_BAD_INPUT : CLI_OK;
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    usage(stderr);
+    return cli_error("unknown command '%s'", argv[1]);
+}
