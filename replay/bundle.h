@@ -1,0 +1,101 @@
+/* bundle: the recording bundle directory and its manifest.json.
+ *
+ *   BUNDLE/manifest.json      this manifest (written last, atomically)
+ *          replay.bin.zst     QEMU's replay log, zstd
+ *          checkpoints.qcow2  diskless qcow2 with the internal snapshots
+ *                             ("init" at icount 0 and ckpt-NNNN)
+ *          fsw.elf            the flight software
+ *          input.txt          the scripted UART input (optional)
+ *          uart.log           the UART output of the recording
+ *
+ * A manifest is untrusted input: it is size-limited, every field is type- and
+ * range-checked, and file names must be plain names inside the bundle. */
+#pragma once
+#include <glib.h>
+
+#define BUNDLE_ERROR (bundle_error_quark())
+GQuark bundle_error_quark(void);
+enum {
+    BUNDLE_ERROR_IO = 1,
+    BUNDLE_ERROR_CORRUPT, /* manifest or file damaged or not a bundle */
+    BUNDLE_ERROR_VERSION, /* unsupported format version */
+};
+
+#define BUNDLE_FORMAT "itc-bundle"
+#define BUNDLE_FORMAT_VERSION 1
+#define BUNDLE_MANIFEST "manifest.json"
+#define BUNDLE_MANIFEST_MAX (4u << 20)
+#define BUNDLE_MAX_CHECKPOINTS 100000
+#define BUNDLE_MAX_FILE_SIZE (G_GUINT64_CONSTANT(1) << 40)
+
+typedef struct {
+    char *file;   /* plain name inside the bundle */
+    char *sha256; /* 64 lowercase hex digits */
+    guint64 size;
+} BundleFile;
+
+typedef struct {
+    char *name; /* ckpt-NNNN */
+    guint64 icount;
+    guint64 virtual_ns;
+    guint64 uart_offset; /* UART bytes emitted before this instant */
+} BundleCheckpoint;
+
+typedef struct {
+    char *qemu_version;
+    char *machine;
+    int smp;
+    int icount_shift;
+    char **argv; /* QEMU argv with bundle-relative file names */
+    BundleFile fsw;
+    gboolean has_input;
+    BundleFile input;
+    BundleFile replay_log;
+    guint64 replay_log_uncompressed_size;
+    BundleFile uart;
+    guint64 icount_end;
+    guint64 virtual_ns_end;
+    char *final_digest;   /* sha256 hex of RAM + registers at icount_end */
+    BundleFile snapshots; /* the qcow2 with the checkpoints */
+    char *created;        /* ISO 8601 UTC */
+    char *end_reason;     /* why the recording ended (free text) */
+    GArray *checkpoints;  /* of BundleCheckpoint, strictly increasing icount */
+    char *faults_json;    /* the "faults" array as JSON text ("[]") */
+    char **extra_args;    /* user QEMU arguments (after --), NULL-terminated */
+} BundleManifest;
+
+BundleManifest *bundle_manifest_new(void);
+void bundle_manifest_free(BundleManifest *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BundleManifest, bundle_manifest_free)
+
+/* Parses and validates manifest JSON text of LEN bytes. */
+BundleManifest *bundle_manifest_parse(const char *text, gsize len, GError **error);
+/* Reads BUNDLE_DIR/manifest.json (size-limited) and parses it. */
+BundleManifest *bundle_manifest_load(const char *bundle_dir, GError **error);
+/* Serializes (pretty JSON, g_free it). */
+char *bundle_manifest_to_json(const BundleManifest *m);
+/* Writes BUNDLE_DIR/manifest.json atomically. */
+gboolean bundle_manifest_save(const BundleManifest *m, const char *bundle_dir, GError **error);
+
+/* Checkpoint I (0-based) or NULL; looks up by name. */
+const BundleCheckpoint *bundle_find_checkpoint(const BundleManifest *m, const char *name);
+/* The last checkpoint with icount <= ICOUNT, or NULL (then: "init" at 0). */
+const BundleCheckpoint *bundle_checkpoint_before(const BundleManifest *m, guint64 icount);
+
+/* Writes DATA to PATH through PATH.tmp + fsync + rename (+ fsync of the dir). */
+gboolean bundle_write_atomic(const char *path, const void *data, gsize len, GError **error);
+/* sha256 (hex, 65 bytes with NUL) and size of a file. */
+gboolean bundle_hash_file(const char *path, char sha256[65], guint64 *size, GError **error);
+/* Fills F with NAME, the sha256 and size of BUNDLE_DIR/NAME. */
+gboolean bundle_file_describe(BundleFile *f, const char *bundle_dir, const char *name,
+                              GError **error);
+/* Checks that BUNDLE_DIR/F->file exists with F's size and sha256. */
+gboolean bundle_file_verify(const BundleFile *f, const char *bundle_dir, GError **error);
+/* Copies a file (tmp + fsync + rename). */
+gboolean bundle_copy_file(const char *src, const char *dst, GError **error);
+
+/* zstd streaming: compress SRC into DST (tmp + rename); decompress SRC into
+ * DST, refusing more than MAX_OUT bytes and a truncated or damaged frame. */
+gboolean bundle_zstd_compress(const char *src, const char *dst, int level, GError **error);
+gboolean bundle_zstd_decompress(const char *src, const char *dst, guint64 max_out,
+                                guint64 *out_size, GError **error);

@@ -1,0 +1,118 @@
+/* qemu_proc: find, configure, start and stop qemu-system-sparc for gr740.
+ *
+ * Every QEMU gets a private 0700 run directory for its unix sockets (QMP,
+ * HMP, GDB) and scratch files.  QEMU runs in its own process group (a Ctrl-C
+ * at the terminal reaches only the itc process, which then shuts QEMU down
+ * cleanly) and dies with the itc process (PR_SET_PDEATHSIG).  Callers kill it
+ * on every error path with qemu_proc_free(). */
+#pragma once
+#include <glib.h>
+#include <sys/types.h>
+
+#include "qmp_client.h"
+
+#define QEMU_PROC_ERROR (qemu_proc_error_quark())
+GQuark qemu_proc_error_quark(void);
+enum {
+    QEMU_PROC_ERROR_NOT_FOUND = 1, /* no QEMU binary */
+    QEMU_PROC_ERROR_SPAWN,
+    QEMU_PROC_ERROR_EXITED, /* QEMU exited unexpectedly */
+    QEMU_PROC_ERROR_TIMEOUT,
+    QEMU_PROC_ERROR_IO,
+};
+
+/* Where the QEMU build is. */
+typedef struct {
+    char *qemu;     /* qemu-system-sparc */
+    char *qemu_img; /* qemu-img */
+    char *version;  /* contents of itc-qemu-version, or "unknown" */
+} QemuInstall;
+
+/* ITC_QEMU (and ITC_QEMU_IMG) from ENV if set, else build/qemu-build next to
+ * the directory of SELF_EXE (build/<flavour>/bin/itc). */
+gboolean qemu_install_locate(QemuInstall *inst, const char *self_exe, GError **error);
+void qemu_install_clear(QemuInstall *inst);
+
+/* A private 0700 directory under $TMPDIR, removed (recursively) by
+ * qemu_rundir_remove(). */
+char *qemu_rundir_new(const char *prefix, GError **error);
+void qemu_rundir_remove(const char *dir);
+
+/* What goes on QEMU's command line.  File names are used as given (the
+ * manifest keeps bundle-relative names; runs use absolute ones). */
+typedef struct {
+    const char *qemu;
+    int smp;
+    int icount_shift;
+    const char *rr_mode;    /* "record", "replay" or NULL (no record/replay) */
+    const char *rrfile;     /* replay log */
+    const char *rrsnapshot; /* snapshot made at record start / loaded at replay start */
+    const char *drive;      /* qcow2 holding the snapshots (id=ckpt), or NULL */
+    const char *kernel;     /* the FSW ELF */
+    const char *loadvm;     /* -loadvm NAME, or NULL */
+    const char *qmp_socket; /* unix socket path, QEMU is the server */
+    const char *hmp_socket;
+    const char *gdb_socket;
+    gboolean start_paused;    /* -S */
+    const char *const *extra; /* NULL-terminated user arguments, or NULL */
+} QemuArgs;
+
+/* The argv (NULL-terminated, g_strfreev it). */
+char **qemu_args_build(const QemuArgs *a);
+
+typedef struct QemuProc QemuProc;
+
+/* Starts ARGV.  STDIN: the read end of a pipe whose write end
+ * qemu_proc_stdin_fd() returns when STDIN_PIPE, else /dev/null.  STDOUT_PATH
+ * (serial output) and STDERR_PATH: files created/truncated, or NULL for
+ * /dev/null (stdout) / inherited (stderr: NULL means the run directory's
+ * qemu.stderr is not kept). */
+QemuProc *qemu_proc_spawn(char **argv, gboolean stdin_pipe, const char *stdout_path,
+                          const char *stderr_path, GError **error);
+int qemu_proc_stdin_fd(QemuProc *p);
+pid_t qemu_proc_pid(QemuProc *p);
+gboolean qemu_proc_alive(QemuProc *p);
+/* Waits for the exit; FALSE with QEMU_PROC_ERROR_TIMEOUT when it does not. */
+gboolean qemu_proc_wait(QemuProc *p, int timeout_ms, int *status, GError **error);
+/* Sends SIGTERM (QEMU shuts down cleanly and, under rr=record, first logs
+ * the instructions executed so far, then the shutdown). */
+void qemu_proc_terminate(QemuProc *p);
+/* Asks QMP to quit, waits a little, then SIGKILLs; always reaps. */
+void qemu_proc_shutdown(QemuProc *p, QmpClient *qmp);
+/* Kills (SIGKILL) if still running, reaps, frees. */
+void qemu_proc_free(QemuProc *p);
+/* Last lines of QEMU's stderr file (g_free it), "" if none. */
+char *qemu_proc_stderr_tail(QemuProc *p);
+/* Connects to QEMU's QMP server socket, retrying until TIMEOUT_MS while the
+ * process is alive. */
+QmpClient *qemu_proc_connect_qmp(QemuProc *p, const char *socket_path, int timeout_ms,
+                                 GError **error);
+
+/* SHA-256 (hex) over the whole guest RAM (pmemsave from 0, size from
+ * query-memory-size-summary, via a file in SCRATCH_DIR) and the text of
+ * "info registers": the state digest that record and replay compare. */
+char *qemu_state_digest(QmpClient *qmp, const char *scratch_dir, GError **error);
+
+/* A started QEMU with its QMP connection. */
+typedef struct {
+    QemuProc *proc;
+    QmpClient *qmp;
+    char *qmp_path;
+    char *uart_path;
+    char **argv;
+} QemuRun;
+
+/* Builds the argv from A (its qmp_socket is set to RUNDIR/NAME.qmp), sends
+ * QEMU's stderr to RUNDIR/NAME.stderr and the serial output to UART_PATH,
+ * spawns and connects to QMP.  Kills QEMU on failure. */
+QemuRun *qemu_run_start(QemuArgs *a, const char *rundir, const char *name, gboolean stdin_pipe,
+                        const char *uart_path, GError **error);
+/* "running", "paused", "shutdown", ... (g_free it). */
+char *qemu_run_status(QemuRun *r, GError **error);
+/* Waits until the VM is no longer running (a break, a stop or a shutdown),
+ * FALSE on timeout or if QEMU died. */
+gboolean qemu_run_wait_stopped(QemuRun *r, int timeout_ms, char **status, GError **error);
+/* Asks QEMU to quit, waits, kills if needed, frees. */
+void qemu_run_quit(QemuRun *r);
+/* Kills QEMU, frees. */
+void qemu_run_free(QemuRun *r);

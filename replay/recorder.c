@@ -1,0 +1,543 @@
+#include "recorder.h"
+
+#include "replayer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define POLL_US 50000
+#define FEED_PACE_US 20000
+#define FEED_BURST 24 /* bytes per write: the APBUART RX FIFO holds 32 */
+#define ZSTD_LEVEL 9
+
+G_DEFINE_QUARK(recorder - error - quark, recorder_error)
+
+/* ---- options ------------------------------------------------------------ */
+
+static gboolean until_bad(RecordUntil *u, const char *spec, GError **error)
+{
+    record_until_clear(u);
+    g_set_error(error, RECORDER_ERROR, RECORDER_ERROR_BAD_INPUT,
+                "--until '%s': expected icount:N (N > 0), time:SECONDS (virtual, > 0) or "
+                "uart:REGEX",
+                spec);
+    return FALSE;
+}
+
+gboolean record_until_parse(RecordUntil *u, const char *spec, GError **error)
+{
+    memset(u, 0, sizeof(*u));
+    const char *colon = strchr(spec, ':');
+    if (!colon)
+        return until_bad(u, spec, error);
+    const char *v = colon + 1;
+    gsize klen = colon - spec;
+    u->text = g_strdup(spec);
+    if (klen == 6 && !strncmp(spec, "icount", 6)) {
+        char *end;
+        errno = 0;
+        guint64 n = g_ascii_strtoull(v, &end, 0);
+        if (!*v || *end || errno || n == 0 || n > (guint64)G_MAXINT64)
+            return until_bad(u, spec, error);
+        u->kind = UNTIL_ICOUNT;
+        u->value = n;
+    } else if (klen == 4 && !strncmp(spec, "time", 4)) {
+        char *end;
+        double s = g_ascii_strtod(v, &end);
+        if (!*v || *end || !(s > 0) || s > 1e6)
+            return until_bad(u, spec, error);
+        u->kind = UNTIL_TIME;
+        u->value = (guint64)(s * 1e9);
+    } else if (klen == 4 && !strncmp(spec, "uart", 4)) {
+        GError *e = NULL;
+        u->kind = UNTIL_UART;
+        u->regex = g_regex_new(v, G_REGEX_RAW | G_REGEX_OPTIMIZE, 0, &e);
+        if (!u->regex) {
+            g_set_error(error, RECORDER_ERROR, RECORDER_ERROR_BAD_INPUT,
+                        "--until %s: bad regular expression: %s", spec, e->message);
+            g_error_free(e);
+            record_until_clear(u);
+            return FALSE;
+        }
+    } else {
+        return until_bad(u, spec, error);
+    }
+    return TRUE;
+}
+
+void record_until_clear(RecordUntil *u)
+{
+    g_clear_pointer(&u->regex, g_regex_unref);
+    g_clear_pointer(&u->text, g_free);
+}
+
+void record_stats_clear(RecordStats *s)
+{
+    g_clear_pointer(&s->end_reason, g_free);
+}
+
+gboolean record_check_elf(const char *path, GError **error)
+{
+    guint8 h[52];
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        g_set_error(error, RECORDER_ERROR, RECORDER_ERROR_BAD_INPUT, "%s: %s", path,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    size_t n = fread(h, 1, sizeof(h), f);
+    fclose(f);
+    const char *why = NULL;
+    if (n < sizeof(h) || memcmp(h,
+                                "\x7f"
+                                "ELF",
+                                4))
+        why = "not an ELF file";
+    else if (h[4] != 1)
+        why = "not a 32-bit ELF";
+    else if (h[5] != 2)
+        why = "not a big-endian ELF";
+    else if (((h[18] << 8) | h[19]) != 2 && ((h[18] << 8) | h[19]) != 18)
+        why = "not a SPARC ELF (e_machine is not EM_SPARC)";
+    else if (((h[16] << 8) | h[17]) != 2)
+        why = "not an executable ELF (e_type is not ET_EXEC)";
+    if (why) {
+        g_set_error(error, RECORDER_ERROR, RECORDER_ERROR_BAD_INPUT,
+                    "%s: %s; the flight software must be a 32-bit big-endian SPARC executable",
+                    path, why);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- input feeder ------------------------------------------------------- */
+
+typedef struct {
+    int fd;
+    char *data;
+    gsize len;
+    gint stop;
+} Feeder;
+
+static gpointer feeder_main(gpointer opaque)
+{
+    Feeder *f = opaque;
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGPIPE); /* a dead QEMU gives EPIPE here, not a signal */
+    pthread_sigmask(SIG_BLOCK, &s, NULL);
+    gsize pos = 0;
+    while (pos < f->len && !g_atomic_int_get(&f->stop)) {
+        /* one line, in bursts of at most FEED_BURST bytes */
+        const char *nl = memchr(f->data + pos, '\n', f->len - pos);
+        gsize line_end = nl ? (gsize)(nl - f->data) + 1 : f->len;
+        while (pos < line_end && !g_atomic_int_get(&f->stop)) {
+            gsize n = MIN(FEED_BURST, line_end - pos);
+            ssize_t w = write(f->fd, f->data + pos, n);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return NULL;
+            pos += w;
+            g_usleep(FEED_PACE_US);
+        }
+    }
+    return NULL;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static gboolean fail(GError **error, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static gboolean fail(GError **error, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *m = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(error, RECORDER_ERROR, code, m);
+    return FALSE;
+}
+
+static guint64 file_size(const char *path)
+{
+    struct stat st;
+    return g_stat(path, &st) == 0 ? (guint64)st.st_size : 0;
+}
+
+static double since(gint64 t0)
+{
+    return (g_get_monotonic_time() - t0) / 1e6;
+}
+
+static const char *const bundle_files[] = {"manifest.json",
+                                           "replay.bin.zst",
+                                           "checkpoints.qcow2",
+                                           "fsw.elf",
+                                           "input.txt",
+                                           "uart.log",
+                                           NULL};
+
+static void remove_partial_bundle(const char *dir, gboolean created)
+{
+    for (const char *const *f = bundle_files; *f; f++) {
+        g_autofree char *p = g_build_filename(dir, *f, NULL);
+        g_autofree char *t = g_strconcat(p, ".tmp", NULL);
+        g_unlink(p);
+        g_unlink(t);
+    }
+    if (created)
+        g_rmdir(dir);
+}
+
+static gboolean prepare_bundle_dir(const char *dir, gboolean *created, GError **error)
+{
+    *created = FALSE;
+    if (g_file_test(dir, G_FILE_TEST_EXISTS)) {
+        GDir *d = g_dir_open(dir, 0, NULL);
+        if (!d)
+            return fail(error, RECORDER_ERROR_BAD_INPUT, "%s exists and is not a directory", dir);
+        gboolean empty = g_dir_read_name(d) == NULL;
+        g_dir_close(d);
+        if (!empty)
+            return fail(error, RECORDER_ERROR_BAD_INPUT,
+                        "%s exists and is not empty; refusing to overwrite it", dir);
+        return TRUE;
+    }
+    if (g_mkdir_with_parents(dir, 0755) < 0)
+        return fail(error, RECORDER_ERROR_BAD_INPUT, "cannot create %s: %s", dir,
+                    g_strerror(errno));
+    *created = TRUE;
+    return TRUE;
+}
+
+static gboolean run_qemu_img(const QemuInstall *inst, const char *path, GError **error)
+{
+    const char *argv[] = {inst->qemu_img, "create", "-q", "-f", "qcow2", path, "1M", NULL};
+    g_autofree char *out = NULL;
+    int status = 0;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &out, &status,
+                      error))
+        return FALSE;
+    if (!g_spawn_check_wait_status(status, NULL))
+        return fail(error, RECORDER_ERROR_FAILED, "qemu-img create %s failed: %s", path,
+                    out ? out : "");
+    return TRUE;
+}
+
+/* ---- record pass -------------------------------------------------------- */
+
+typedef struct {
+    guint64 icount_end, virtual_ns_end;
+    char *digest;
+    char *reason;
+} RecordResult;
+
+/* Checks the end conditions; returns the reason (static or allocated into
+ * *OWNED) or NULL. */
+static const char *until_reached(const RecordOptions *o, guint64 icount, guint64 vns,
+                                 const GString *uart, gsize scan_from, char **owned)
+{
+    for (guint i = 0; o->until && i < o->until->len; i++) {
+        RecordUntil *u = &g_array_index(o->until, RecordUntil, i);
+        gboolean hit = FALSE;
+        if (u->kind == UNTIL_ICOUNT)
+            hit = icount >= u->value;
+        else if (u->kind == UNTIL_TIME)
+            hit = vns >= u->value;
+        else
+            hit = g_regex_match_full(u->regex, uart->str + scan_from, uart->len - scan_from, 0, 0,
+                                     NULL, NULL);
+        if (hit) {
+            *owned = g_strdup_printf("--until %s", u->text);
+            return *owned;
+        }
+    }
+    return NULL;
+}
+
+static gboolean record_pass(const RecordOptions *o, const char *rundir, const char *log_path,
+                            const char *qcow2, const char *fsw, const char *uart_path,
+                            RecordResult *res, RecordStats *stats, GError **error)
+{
+    QemuArgs a = {
+        .qemu = o->inst->qemu,
+        .smp = o->smp,
+        .icount_shift = o->icount_shift,
+        .rr_mode = "record",
+        .rrfile = log_path,
+        .rrsnapshot = "init",
+        .drive = qcow2,
+        .kernel = fsw,
+        .extra = (const char *const *)o->extra,
+    };
+    Feeder feeder = {.fd = -1};
+    if (o->input && !g_file_get_contents(o->input, &feeder.data, &feeder.len, error))
+        return FALSE;
+    gint64 t0 = g_get_monotonic_time();
+    QemuRun *r = qemu_run_start(&a, rundir, "record", o->input != NULL, uart_path, error);
+    if (!r) {
+        g_free(feeder.data);
+        return FALSE;
+    }
+    stats->init_snapshot_seconds = since(t0);
+    GThread *ft = NULL;
+    if (o->input) {
+        feeder.fd = qemu_proc_stdin_fd(r->proc);
+        ft = g_thread_new("itc-feeder", feeder_main, &feeder);
+    }
+    GString *uart = g_string_new(NULL);
+    gsize scanned = 0;
+    int ufd = -1;
+    gboolean ok = TRUE;
+    g_autofree char *owned = NULL;
+    const char *reason = NULL;
+    guint64 icount = 0, vns = 0;
+    while (ok && !reason) {
+        g_usleep(POLL_US);
+        if (o->should_stop && o->should_stop(o->opaque)) {
+            reason = "interrupted";
+            break;
+        }
+        if (!qemu_proc_alive(r->proc)) {
+            g_autofree char *tail = qemu_proc_stderr_tail(r->proc);
+            ok = fail(error, RECORDER_ERROR_FAILED, "QEMU exited during the recording%s%s",
+                      *tail ? ": " : "", tail);
+            break;
+        }
+        g_autofree char *st = qemu_run_status(r, error);
+        ok = st && replay_read_clock(r, &icount, &vns, error);
+        if (!ok)
+            break;
+        if (!strcmp(st, "shutdown")) {
+            reason = "the guest shut down";
+            break;
+        }
+        if (ufd < 0)
+            ufd = open(uart_path, O_RDONLY | O_CLOEXEC);
+        if (ufd >= 0) {
+            char buf[65536];
+            ssize_t n;
+            while ((n = read(ufd, buf, sizeof(buf))) > 0)
+                g_string_append_len(uart, buf, n);
+        }
+        reason = until_reached(o, icount, vns, uart, scanned > 4096 ? scanned - 4096 : 0, &owned);
+        scanned = uart->len;
+        if (o->progress)
+            o->progress(o->opaque, "record", icount, vns, 0);
+    }
+    if (ufd >= 0)
+        close(ufd);
+    g_string_free(uart, TRUE);
+    if (ft) {
+        g_atomic_int_set(&feeder.stop, 1);
+        g_thread_join(ft);
+    }
+    g_free(feeder.data);
+    if (ok) {
+        ok = qmp_client_call(r->qmp, "stop", NULL, NULL, 30000, error) &&
+             replay_read_clock(r, &res->icount_end, &res->virtual_ns_end, error) &&
+             (res->digest = qemu_state_digest(r->qmp, rundir, error)) != NULL;
+    }
+    if (ok) {
+        /* End with SIGTERM, not QMP quit: QEMU 10.0 logs a quit's shutdown
+         * event without first logging the instructions executed since the
+         * previous event (replay_shutdown_request), so a replay would shut
+         * down early; on a signal, replay_finish logs the instructions and
+         * then the shutdown, exactly at icount_end.  The replay (with -action
+         * shutdown=pause) pauses there, in the state digested above. */
+        qemu_proc_terminate(r->proc);
+        int status = 0;
+        if (!qemu_proc_wait(r->proc, 60000, &status, error))
+            ok = FALSE;
+        else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            g_autofree char *tail = qemu_proc_stderr_tail(r->proc);
+            ok = fail(error, RECORDER_ERROR_FAILED,
+                      "QEMU did not exit cleanly after the recording (status 0x%x): %s", status,
+                      tail);
+        }
+    }
+    qemu_run_free(r);
+    stats->record_seconds = since(t0);
+    if (ok)
+        res->reason = g_strdup(reason);
+    return ok;
+}
+
+/* ---- checkpoint pass ---------------------------------------------------- */
+
+static gboolean checkpoint_pass(const RecordOptions *o, const char *rundir, const char *log_path,
+                                const char *qcow2, const char *fsw, const char *uart_path,
+                                const RecordResult *res, BundleManifest *m, RecordStats *stats,
+                                GError **error)
+{
+    gint64 t0 = g_get_monotonic_time();
+    g_autofree char *ck_uart = g_build_filename(rundir, "checkpoint.uart", NULL);
+    QemuRun *r = replay_start(o->inst, rundir, "checkpoint", log_path, qcow2, fsw, o->icount_shift,
+                              o->extra, "init", ck_uart, error);
+    if (!r)
+        return FALSE;
+    gboolean ok = TRUE;
+    guint n = 0;
+    int timeout = replay_timeout_ms(o->checkpoint_every);
+    for (guint64 k = o->checkpoint_every; ok && o->checkpoint_every && k < res->icount_end;
+         k += o->checkpoint_every) {
+        BundleCheckpoint ck = {0};
+        ok = replay_run_to(r, k, timeout, error) &&
+             replay_read_clock(r, &ck.icount, &ck.virtual_ns, error);
+        if (!ok)
+            break;
+        ck.name = g_strdup_printf("ckpt-%04u", ++n);
+        g_autofree char *cmd = g_strdup_printf("savevm %s", ck.name);
+        g_autofree char *out = NULL;
+        gint64 ts = g_get_monotonic_time();
+        ok = qmp_client_hmp(r->qmp, cmd, &out, 120000, error);
+        stats->savevm_seconds_total += since(ts);
+        if (ok && out && *g_strstrip(out))
+            ok = fail(error, RECORDER_ERROR_FAILED, "%s at icount %" G_GUINT64_FORMAT ": %s", cmd,
+                      k, out);
+        ck.uart_offset = file_size(ck_uart);
+        if (!ok) {
+            g_free(ck.name);
+            break;
+        }
+        g_array_append_val(m->checkpoints, ck);
+        if (o->progress)
+            o->progress(o->opaque, "checkpoints", k, ck.virtual_ns, res->icount_end);
+    }
+    guint64 end = 0;
+    g_autofree char *digest = NULL;
+    if (ok)
+        ok = replay_run_to_end(r, replay_timeout_ms(res->icount_end), error) &&
+             replay_read_clock(r, &end, NULL, error) &&
+             (digest = qemu_state_digest(r->qmp, rundir, error)) != NULL;
+    qemu_run_quit(r);
+    stats->checkpoint_seconds = since(t0);
+    stats->checkpoints = n;
+    if (!ok) {
+        g_prefix_error(error, "checkpoint pass: ");
+        return FALSE;
+    }
+    if (end != res->icount_end)
+        return fail(error, RECORDER_ERROR_NONDETERMINISTIC,
+                    "determinism failure: the recording ended at icount %" G_GUINT64_FORMAT
+                    ", its replay at %" G_GUINT64_FORMAT,
+                    res->icount_end, end);
+    if (strcmp(digest, res->digest))
+        return fail(error, RECORDER_ERROR_NONDETERMINISTIC,
+                    "determinism failure: the final state (RAM + registers) of the replay "
+                    "differs from the recording's at icount %" G_GUINT64_FORMAT,
+                    end);
+    GError *e = NULL;
+    gint64 d = replay_first_difference(ck_uart, uart_path, &e);
+    if (d == -2) {
+        g_propagate_error(error, e);
+        return FALSE;
+    }
+    if (d >= 0)
+        return fail(error, RECORDER_ERROR_NONDETERMINISTIC,
+                    "determinism failure: the replay's UART output differs from the "
+                    "recording's at byte %" G_GINT64_FORMAT,
+                    d);
+    return TRUE;
+}
+
+/* ---- the whole flow ------------------------------------------------------ */
+
+static char **template_argv(const RecordOptions *o, gboolean has_input)
+{
+    QemuArgs a = {
+        .qemu = "qemu-system-sparc",
+        .smp = o->smp,
+        .icount_shift = o->icount_shift,
+        .rr_mode = "replay",
+        .rrfile = "replay.bin",
+        .rrsnapshot = "init",
+        .drive = "checkpoints.qcow2",
+        .kernel = "fsw.elf",
+        .extra = (const char *const *)o->extra,
+    };
+    return qemu_args_build(&a);
+}
+
+gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifest **manifest,
+                       GError **error)
+{
+    memset(stats, 0, sizeof(*stats));
+    if (o->smp != 1)
+        return fail(error, RECORDER_ERROR_BAD_INPUT,
+                    "--smp %d: QEMU's record/replay supports one CPU only", o->smp);
+    if (o->icount_shift < 0 || o->icount_shift > 10)
+        return fail(error, RECORDER_ERROR_BAD_INPUT, "--icount-shift must be 0..10");
+    if (!record_check_elf(o->fsw, error))
+        return FALSE;
+    if (o->input && !g_file_test(o->input, G_FILE_TEST_IS_REGULAR))
+        return fail(error, RECORDER_ERROR_BAD_INPUT, "--input %s: no such file", o->input);
+    gboolean created;
+    if (!prepare_bundle_dir(o->bundle_dir, &created, error))
+        return FALSE;
+    g_autofree char *bdir = g_canonicalize_filename(o->bundle_dir, NULL);
+    g_autofree char *rundir = qemu_rundir_new("itc-record-", error);
+    if (!rundir) {
+        remove_partial_bundle(bdir, created);
+        return FALSE;
+    }
+    g_autofree char *log_path = g_build_filename(rundir, "replay.bin", NULL);
+    g_autofree char *qcow2 = g_build_filename(bdir, "checkpoints.qcow2", NULL);
+    g_autofree char *fsw = g_build_filename(bdir, "fsw.elf", NULL);
+    g_autofree char *uart = g_build_filename(bdir, "uart.log", NULL);
+    g_autofree char *input = g_build_filename(bdir, "input.txt", NULL);
+    g_autofree char *zst = g_build_filename(bdir, "replay.bin.zst", NULL);
+    g_autoptr(BundleManifest) m = bundle_manifest_new();
+    RecordResult res = {0};
+    gboolean ok = bundle_copy_file(o->fsw, fsw, error) &&
+                  (!o->input || bundle_copy_file(o->input, input, error)) &&
+                  run_qemu_img(o->inst, qcow2, error) &&
+                  record_pass(o, rundir, log_path, qcow2, fsw, uart, &res, stats, error) &&
+                  checkpoint_pass(o, rundir, log_path, qcow2, fsw, uart, &res, m, stats, error);
+    if (ok) {
+        gint64 t0 = g_get_monotonic_time();
+        ok = bundle_zstd_compress(log_path, zst, ZSTD_LEVEL, error);
+        stats->compress_seconds = since(t0);
+    }
+    if (ok) {
+        g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+        m->created = g_date_time_format_iso8601(now);
+        m->qemu_version = g_strdup(o->inst->version);
+        m->machine = g_strdup("gr740");
+        m->smp = o->smp;
+        m->icount_shift = o->icount_shift;
+        m->argv = template_argv(o, o->input != NULL);
+        m->extra_args = g_strdupv(o->extra);
+        m->has_input = o->input != NULL;
+        m->icount_end = res.icount_end;
+        m->virtual_ns_end = res.virtual_ns_end;
+        m->final_digest = g_strdup(res.digest);
+        m->end_reason = g_strdup(res.reason);
+        m->replay_log_uncompressed_size = file_size(log_path);
+        ok = bundle_file_describe(&m->fsw, bdir, "fsw.elf", error) &&
+             (!o->input || bundle_file_describe(&m->input, bdir, "input.txt", error)) &&
+             bundle_file_describe(&m->replay_log, bdir, "replay.bin.zst", error) &&
+             bundle_file_describe(&m->uart, bdir, "uart.log", error) &&
+             bundle_file_describe(&m->snapshots, bdir, "checkpoints.qcow2", error) &&
+             bundle_manifest_save(m, bdir, error);
+    }
+    stats->end_reason = g_strdup(res.reason);
+    g_free(res.digest);
+    g_free(res.reason);
+    qemu_rundir_remove(rundir);
+    if (!ok) {
+        remove_partial_bundle(bdir, created);
+        return FALSE;
+    }
+    if (manifest)
+        *manifest = g_steal_pointer(&m);
+    return TRUE;
+}

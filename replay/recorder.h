@@ -1,0 +1,80 @@
+/* recorder: `itc record` as a library call.
+ *
+ *  1. record pass: QEMU with -icount rr=record,rrsnapshot=init and a diskless
+ *     qcow2; the scripted UART input is fed line by line (bursts < 32 bytes,
+ *     20 ms apart) to QEMU's stdin, the UART output goes to uart.log; the
+ *     run is polled until the end condition, stopped, its final state
+ *     digested, and QEMU quits.
+ *  2. checkpoint pass: the log is replayed from "init"; at every multiple of
+ *     the checkpoint interval the replay breaks and savevm writes ckpt-NNNN
+ *     into the qcow2 (savevm in replay is fast; in record it waits for the
+ *     replay mutex and migrate aborts).  At the end the replay must reach
+ *     the recorded final state and UART bytes (else: a determinism failure).
+ *  3. the log is zstd-compressed, the ELF and input copied, manifest.json
+ *     written last (atomically). */
+#pragma once
+#include <glib.h>
+
+#include "bundle.h"
+#include "qemu_proc.h"
+
+#define RECORDER_ERROR (recorder_error_quark())
+GQuark recorder_error_quark(void);
+enum {
+    RECORDER_ERROR_BAD_INPUT = 1,    /* bad ELF, bad option, existing bundle */
+    RECORDER_ERROR_NONDETERMINISTIC, /* the checkpoint replay diverged */
+    RECORDER_ERROR_FAILED,           /* QEMU trouble */
+};
+
+typedef enum { UNTIL_ICOUNT, UNTIL_TIME, UNTIL_UART } RecordUntilKind;
+typedef struct {
+    RecordUntilKind kind;
+    guint64 value; /* icount, or virtual ns */
+    GRegex *regex; /* UNTIL_UART */
+    char *text;    /* as given */
+} RecordUntil;
+
+/* Parses "icount:N", "time:SECONDS" (virtual), "uart:REGEX". */
+gboolean record_until_parse(RecordUntil *u, const char *spec, GError **error);
+void record_until_clear(RecordUntil *u);
+
+#define RECORD_DEFAULT_UART_REGEX "FATAL trap[^\\n]*\\n"
+#define RECORD_DEFAULT_MAX_SECONDS 60
+#define RECORD_DEFAULT_CHECKPOINT_EVERY G_GUINT64_CONSTANT(100000000)
+
+typedef struct {
+    const QemuInstall *inst;
+    const char *fsw;        /* ELF */
+    const char *input;      /* scripted UART input or NULL */
+    const char *bundle_dir; /* created; must not exist or be empty */
+    GArray *until;          /* of RecordUntil; any one ends the recording */
+    guint64 checkpoint_every;
+    int icount_shift;
+    int smp;
+    char **extra; /* user QEMU args */
+    /* Polled during the record pass: TRUE ends the recording (Ctrl-C). */
+    gboolean (*should_stop)(void *opaque);
+    /* Progress: phase "record"/"checkpoints", icount, virtual ns, total icount (0 = unknown). */
+    void (*progress)(void *opaque, const char *phase, guint64 icount, guint64 virtual_ns,
+                     guint64 total);
+    void *opaque;
+} RecordOptions;
+
+typedef struct {
+    double record_seconds;
+    double checkpoint_seconds;
+    double compress_seconds;
+    double savevm_seconds_total;
+    double init_snapshot_seconds; /* QEMU start up to running, incl. rrsnapshot=init */
+    guint checkpoints;
+    char *end_reason;
+} RecordStats;
+
+/* Checks that PATH is a 32-bit big-endian SPARC executable ELF. */
+gboolean record_check_elf(const char *path, GError **error);
+
+/* Records; on success the bundle is complete and *MANIFEST (optional) gets its
+ * manifest.  On failure nothing is left in BUNDLE_DIR if it was created here. */
+gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifest **manifest,
+                       GError **error);
+void record_stats_clear(RecordStats *s);

@@ -1,0 +1,223 @@
+#include "replayer.h"
+
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+
+G_DEFINE_QUARK(replayer - error - quark, replayer_error)
+
+ReplayBundle *replay_bundle_open(const char *bundle_dir, const QemuInstall *inst, GError **error)
+{
+    g_autoptr(BundleManifest) m = bundle_manifest_load(bundle_dir, error);
+    if (!m)
+        return NULL;
+    if (strcmp(m->qemu_version, inst->version)) {
+        g_set_error(error, REPLAYER_ERROR, REPLAYER_ERROR_INCOMPATIBLE,
+                    "%s was recorded with QEMU %s, but the QEMU found is %s (%s): a replay log "
+                    "only replays on the QEMU build that recorded it",
+                    bundle_dir, m->qemu_version, inst->version, inst->qemu);
+        return NULL;
+    }
+    const BundleFile *files[] = {&m->fsw, &m->replay_log, &m->snapshots, &m->uart};
+    for (gsize i = 0; i < G_N_ELEMENTS(files); i++)
+        if (!bundle_file_verify(files[i], bundle_dir, error))
+            return NULL;
+    char *wd = qemu_rundir_new("itc-replay-", error);
+    if (!wd)
+        return NULL;
+    ReplayBundle *b = g_new0(ReplayBundle, 1);
+    b->bundle_dir = g_strdup(bundle_dir);
+    b->inst = inst;
+    b->workdir = wd;
+    b->m = g_steal_pointer(&m);
+    b->log_path = g_build_filename(wd, "replay.bin", NULL);
+    b->qcow2_path = g_build_filename(wd, "checkpoints.qcow2", NULL);
+    g_autofree char *abs = g_canonicalize_filename(bundle_dir, NULL);
+    b->fsw_path = g_build_filename(abs, b->m->fsw.file, NULL);
+    g_autofree char *zst = g_build_filename(bundle_dir, b->m->replay_log.file, NULL);
+    g_autofree char *q = g_build_filename(bundle_dir, b->m->snapshots.file, NULL);
+    guint64 n = 0;
+    if (!bundle_zstd_decompress(zst, b->log_path, b->m->replay_log_uncompressed_size, &n, error) ||
+        !bundle_copy_file(q, b->qcow2_path, error)) {
+        replay_bundle_close(b);
+        return NULL;
+    }
+    if (n != b->m->replay_log_uncompressed_size) {
+        g_set_error(error, BUNDLE_ERROR, BUNDLE_ERROR_CORRUPT,
+                    "%s: replay log decompresses to %" G_GUINT64_FORMAT
+                    " bytes, the manifest says %" G_GUINT64_FORMAT,
+                    zst, n, b->m->replay_log_uncompressed_size);
+        replay_bundle_close(b);
+        return NULL;
+    }
+    return b;
+}
+
+void replay_bundle_close(ReplayBundle *b)
+{
+    if (!b)
+        return;
+    qemu_rundir_remove(b->workdir);
+    g_free(b->workdir);
+    g_free(b->bundle_dir);
+    bundle_manifest_free(b->m);
+    g_free(b->log_path);
+    g_free(b->qcow2_path);
+    g_free(b->fsw_path);
+    g_free(b);
+}
+
+int replay_timeout_ms(guint64 instructions)
+{
+    /* 10^7 instructions per second is far below any replay speed seen */
+    guint64 ms = 120000 + instructions / 10000;
+    return (int)MIN(ms, (guint64)G_MAXINT);
+}
+
+QemuRun *replay_start(const QemuInstall *inst, const char *workdir, const char *name,
+                      const char *log_path, const char *qcow2_path, const char *fsw_path,
+                      int icount_shift, char **extra, const char *snapshot, const char *uart_path,
+                      GError **error)
+{
+    QemuArgs a = {
+        .qemu = inst->qemu,
+        .smp = 1,
+        .icount_shift = icount_shift,
+        .rr_mode = "replay",
+        .rrfile = log_path,
+        .rrsnapshot = snapshot,
+        .drive = qcow2_path,
+        .kernel = fsw_path,
+        .start_paused = TRUE,
+        .extra = (const char *const *)extra,
+    };
+    return qemu_run_start(&a, workdir, name, FALSE, uart_path, error);
+}
+
+QemuRun *replay_bundle_start(ReplayBundle *b, const char *name, const char *snapshot,
+                             const char *uart_path, GError **error)
+{
+    return replay_start(b->inst, b->workdir, name, b->log_path, b->qcow2_path, b->fsw_path,
+                        b->m->icount_shift, b->m->extra_args, snapshot, uart_path, error);
+}
+
+gboolean replay_read_clock(QemuRun *r, guint64 *icount, guint64 *virtual_ns, GError **error)
+{
+    gint64 ic = 0, ns = 0;
+    if (icount && !qmp_client_call_int(r->qmp, "itc-icount", "icount", &ic, 10000, error))
+        return FALSE;
+    if (virtual_ns && !qmp_client_call_int(r->qmp, "itc-sim-time", "time_ns", &ns, 10000, error))
+        return FALSE;
+    if (icount)
+        *icount = (guint64)ic;
+    if (virtual_ns)
+        *virtual_ns = (guint64)ns;
+    return TRUE;
+}
+
+gboolean replay_run_to(QemuRun *r, guint64 icount, int timeout_ms, GError **error)
+{
+    guint64 now;
+    if (!replay_read_clock(r, &now, NULL, error))
+        return FALSE;
+    if (now == icount)
+        return TRUE;
+    if (now > icount) {
+        g_set_error(error, REPLAYER_ERROR, REPLAYER_ERROR_BAD_INPUT,
+                    "replay is at icount %" G_GUINT64_FORMAT ", past the target %" G_GUINT64_FORMAT,
+                    now, icount);
+        return FALSE;
+    }
+    g_autoptr(JsonObject) args = json_object_new();
+    json_object_set_int_member(args, "icount", (gint64)icount);
+    if (!qmp_client_call(r->qmp, "replay-break", args, NULL, 10000, error) ||
+        !qmp_client_call(r->qmp, "cont", NULL, NULL, 10000, error))
+        return FALSE;
+    g_autofree char *st = NULL;
+    if (!qemu_run_wait_stopped(r, timeout_ms, &st, error)) {
+        g_prefix_error(error, "replaying to icount %" G_GUINT64_FORMAT ": ", icount);
+        return FALSE;
+    }
+    if (!replay_read_clock(r, &now, NULL, error))
+        return FALSE;
+    if (now != icount) {
+        g_set_error(error, REPLAYER_ERROR, REPLAYER_ERROR_BAD_INPUT,
+                    "replay stopped (%s) at icount %" G_GUINT64_FORMAT
+                    " instead of %" G_GUINT64_FORMAT "%s",
+                    st, now, icount,
+                    !strcmp(st, "shutdown") ? ": the recording ends before that" : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean replay_run_to_end(QemuRun *r, int timeout_ms, GError **error)
+{
+    g_autofree char *st = qemu_run_status(r, error);
+    if (!st)
+        return FALSE;
+    if (strcmp(st, "shutdown")) {
+        if (!qmp_client_call(r->qmp, "replay-delete-break", NULL, NULL, 10000, error) ||
+            !qmp_client_call(r->qmp, "cont", NULL, NULL, 10000, error))
+            return FALSE;
+        g_clear_pointer(&st, g_free);
+        if (!qemu_run_wait_stopped(r, timeout_ms, &st, error)) {
+            g_prefix_error(error, "replaying to the end: ");
+            return FALSE;
+        }
+    }
+    if (strcmp(st, "shutdown")) {
+        g_set_error(error, REPLAYER_ERROR, REPLAYER_ERROR_DIVERGED,
+                    "replay stopped in state '%s' before the end of the recording", st);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gint64 replay_first_difference(const char *path_a, const char *path_b, GError **error)
+{
+    g_autofree char *a = NULL, *b = NULL;
+    gsize la = 0, lb = 0;
+    if (!g_file_get_contents(path_a, &a, &la, error) ||
+        !g_file_get_contents(path_b, &b, &lb, error))
+        return -2;
+    gsize n = MIN(la, lb), i = 0;
+    while (i < n && a[i] == b[i])
+        i++;
+    if (i == n && la == lb)
+        return -1;
+    return (gint64)i;
+}
+
+void replay_verdict_clear(ReplayVerdict *v)
+{
+    g_clear_pointer(&v->digest, g_free);
+}
+
+gboolean replay_bundle_verify(ReplayBundle *b, ReplayVerdict *v, GError **error)
+{
+    memset(v, 0, sizeof(*v));
+    gint64 t0 = g_get_monotonic_time();
+    g_autofree char *uart = g_build_filename(b->workdir, "replay.uart", NULL);
+    QemuRun *r = replay_bundle_start(b, "replay", "init", uart, error);
+    if (!r)
+        return FALSE;
+    gboolean ok = replay_run_to_end(r, replay_timeout_ms(b->m->icount_end), error) &&
+                  replay_read_clock(r, &v->icount_end, NULL, error) &&
+                  (v->digest = qemu_state_digest(r->qmp, b->workdir, error)) != NULL;
+    qemu_run_quit(r);
+    if (!ok)
+        return FALSE;
+    g_autofree char *rec = g_build_filename(b->bundle_dir, b->m->uart.file, NULL);
+    gint64 d = replay_first_difference(uart, rec, error);
+    if (d == -2)
+        return FALSE;
+    struct stat st;
+    v->uart_bytes = g_stat(uart, &st) == 0 ? (guint64)st.st_size : 0;
+    v->uart_equal = d == -1;
+    v->uart_first_difference = d < 0 ? 0 : (guint64)d;
+    v->icount_equal = v->icount_end == b->m->icount_end;
+    v->digest_equal = !strcmp(v->digest, b->m->final_digest);
+    v->seconds = (g_get_monotonic_time() - t0) / 1e6;
+    return TRUE;
+}

@@ -1,0 +1,73 @@
+/* replayer: re-execute a recording bundle with QEMU in replay mode.
+ *
+ * A bundle is never modified: opening one for replay checks the manifest,
+ * the QEMU version and the files' sha256, then decompresses the replay log
+ * and copies the snapshot qcow2 into a private 0700 work directory (qcow2
+ * internal snapshots are not visible through a backing-file overlay, so the
+ * copy is what QEMU opens read-write). */
+#pragma once
+#include <glib.h>
+
+#include "bundle.h"
+#include "qemu_proc.h"
+
+#define REPLAYER_ERROR (replayer_error_quark())
+GQuark replayer_error_quark(void);
+enum {
+    REPLAYER_ERROR_DIVERGED = 1, /* the replay differs from the recording */
+    REPLAYER_ERROR_INCOMPATIBLE, /* recorded with another QEMU build */
+    REPLAYER_ERROR_BAD_INPUT,    /* e.g. a bad --at */
+};
+
+typedef struct {
+    char *bundle_dir;
+    BundleManifest *m;
+    const QemuInstall *inst; /* borrowed */
+    char *workdir;           /* private, removed by replay_bundle_close() */
+    char *log_path;          /* decompressed replay log */
+    char *qcow2_path;        /* private copy of the checkpoints */
+    char *fsw_path;          /* BUNDLE/fsw.elf */
+} ReplayBundle;
+
+/* Loads and checks the bundle, prepares the work directory. */
+ReplayBundle *replay_bundle_open(const char *bundle_dir, const QemuInstall *inst, GError **error);
+void replay_bundle_close(ReplayBundle *b);
+
+/* A generous timeout for replaying N instructions. */
+int replay_timeout_ms(guint64 instructions);
+
+/* Starts QEMU replaying the log, paused, from SNAPSHOT ("init" or a
+ * checkpoint name) with the serial output going to UART_PATH. */
+QemuRun *replay_start(const QemuInstall *inst, const char *workdir, const char *name,
+                      const char *log_path, const char *qcow2_path, const char *fsw_path,
+                      int icount_shift, char **extra, const char *snapshot, const char *uart_path,
+                      GError **error);
+QemuRun *replay_bundle_start(ReplayBundle *b, const char *name, const char *snapshot,
+                             const char *uart_path, GError **error);
+/* Replays up to exactly ICOUNT (replay-break) and leaves the VM paused. */
+gboolean replay_run_to(QemuRun *r, guint64 icount, int timeout_ms, GError **error);
+/* Replays to the end of the log (the recording's final stop + quit, which
+ * -action shutdown=pause turns into a pause) and leaves the VM paused. */
+gboolean replay_run_to_end(QemuRun *r, int timeout_ms, GError **error);
+/* itc-icount and itc-sim-time (virtual ns). */
+gboolean replay_read_clock(QemuRun *r, guint64 *icount, guint64 *virtual_ns, GError **error);
+
+typedef struct {
+    guint64 icount_end;
+    guint64 uart_bytes;
+    char *digest;
+    gboolean uart_equal;
+    guint64 uart_first_difference; /* when !uart_equal */
+    gboolean digest_equal;
+    gboolean icount_equal;
+    double seconds;
+} ReplayVerdict;
+
+/* Replays the whole bundle and compares with the recording.  Returns FALSE
+ * only on errors (bad bundle, QEMU trouble); a divergence is reported in
+ * VERDICT. */
+gboolean replay_bundle_verify(ReplayBundle *b, ReplayVerdict *verdict, GError **error);
+void replay_verdict_clear(ReplayVerdict *v);
+
+/* First offset where the files differ, or -1 if equal. */
+gint64 replay_first_difference(const char *path_a, const char *path_b, GError **error);

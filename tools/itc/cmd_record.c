@@ -1,0 +1,270 @@
+/* itc record: record a run of the flight software into a bundle. */
+#include "cli.h"
+#include "recorder.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cmd_record_main(int argc, char **argv);
+
+static const char usage_text[] =
+    "usage: itc record FSW.elf -o BUNDLE [options] [-- QEMU-ARGS...]\n"
+    "\n"
+    "Runs the flight software on an emulated GR740 (-M gr740, one CPU) under icount\n"
+    "with QEMU record/replay, then replays the recording once to take checkpoints\n"
+    "(qcow2 internal snapshots) and to verify that the replay reaches the same final\n"
+    "state.  Writes a self-contained bundle directory: manifest.json, replay.bin.zst,\n"
+    "checkpoints.qcow2, fsw.elf, input.txt, uart.log.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output BUNDLE      bundle directory to create (must not exist or be empty)\n"
+    "  --input FILE             scripted UART input, fed line by line 20 ms apart\n"
+    "  --until COND             end the recording at COND (repeatable, first one wins):\n"
+    "                             icount:N       after N instructions (at least)\n"
+    "                             time:SECONDS   after SECONDS of virtual time\n"
+    "                             uart:REGEX     when the UART output matches REGEX\n"
+    "                           default: uart:'FATAL trap[^\\n]*\\n' or time:60\n"
+    "  --checkpoint-every N     instructions between checkpoints (default 1e8; 0 = none)\n"
+    "  --icount-shift S         2^S ns per instruction (default 2: 250 MHz like the GR740)\n"
+    "  --smp N                  CPUs (only 1: QEMU record/replay is single-CPU)\n"
+    "  --json                   print the result as JSON\n"
+    "  -- ARGS                  extra QEMU arguments (kept in the manifest for replays)\n"
+    "\n"
+    "Ctrl-C ends the recording early; the bundle is still complete and valid.\n"
+    "exit status: 0 ok, 1 the verification replay diverged (nondeterminism),\n"
+    "2 bad input or environment (no QEMU, bad ELF, existing bundle, ...)\n";
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    interrupted = 1;
+    signal(sig, SIG_DFL); /* a second Ctrl-C kills */
+}
+
+static gboolean should_stop(void *opaque)
+{
+    return interrupted != 0;
+}
+
+typedef struct {
+    gboolean tty;
+    gint64 last_us;
+} Progress;
+
+static void progress(void *opaque, const char *phase, guint64 icount, guint64 vns, guint64 total)
+{
+    Progress *p = opaque;
+    if (!p->tty)
+        return;
+    gint64 now = g_get_monotonic_time();
+    if (now - p->last_us < 200000)
+        return;
+    p->last_us = now;
+    if (total)
+        fprintf(stderr, "\r\033[K%s: %.3g / %.3g instructions (%3d%%), %.3f s virtual", phase,
+                (double)icount, (double)total, (int)(icount * 100 / total), vns / 1e9);
+    else
+        fprintf(stderr, "\r\033[K%s: %.3g instructions, %.3f s virtual (Ctrl-C ends)", phase,
+                (double)icount, vns / 1e9);
+    fflush(stderr);
+}
+
+static guint64 dir_size(const char *dir)
+{
+    guint64 total = 0;
+    GDir *d = g_dir_open(dir, 0, NULL);
+    const char *n;
+    while (d && (n = g_dir_read_name(d))) {
+        g_autofree char *p = g_build_filename(dir, n, NULL);
+        struct stat st;
+        if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+            total += st.st_size;
+    }
+    if (d)
+        g_dir_close(d);
+    return total;
+}
+
+static gboolean parse_u64(const char *s, guint64 *out)
+{
+    char *end;
+    /* accept 1e8 style too */
+    double d = g_ascii_strtod(s, &end);
+    if (!*s || *end || d < 0 || d > 9.2e18 || d != (double)(guint64)d)
+        return FALSE;
+    *out = (guint64)d;
+    return TRUE;
+}
+
+int cmd_record_main(int argc, char **argv)
+{
+    const char *fsw = NULL, *out = NULL, *input = NULL;
+    gboolean json = FALSE;
+    guint64 every = RECORD_DEFAULT_CHECKPOINT_EVERY, shift = 2, smp = 1;
+    g_autoptr(GArray) until = g_array_new(FALSE, TRUE, sizeof(RecordUntil));
+    g_array_set_clear_func(until, (GDestroyNotify)record_until_clear);
+    g_autoptr(GPtrArray) extra = g_ptr_array_new();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        gboolean has_val = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage_text, stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "--")) {
+            for (i++; i < argc; i++)
+                g_ptr_array_add(extra, argv[i]);
+        } else if (!strcmp(a, "--json")) {
+            json = TRUE;
+        } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_val) {
+            out = argv[++i];
+        } else if (!strcmp(a, "--input") && has_val) {
+            input = argv[++i];
+        } else if (!strcmp(a, "--until") && has_val) {
+            RecordUntil u;
+            GError *e = NULL;
+            if (!record_until_parse(&u, argv[++i], &e)) {
+                int rc = cli_error("%s", e->message);
+                g_error_free(e);
+                return rc;
+            }
+            g_array_append_val(until, u);
+        } else if (!strcmp(a, "--checkpoint-every") && has_val) {
+            if (!parse_u64(argv[++i], &every))
+                return cli_error("--checkpoint-every: '%s' is not a number of instructions",
+                                 argv[i]);
+            if (every && every < 100000)
+                return cli_error("--checkpoint-every: at least 100000 instructions (or 0)");
+        } else if (!strcmp(a, "--icount-shift") && has_val) {
+            if (!parse_u64(argv[++i], &shift) || shift > 10)
+                return cli_error("--icount-shift: '%s' is not 0..10", argv[i]);
+        } else if (!strcmp(a, "--smp") && has_val) {
+            if (!parse_u64(argv[++i], &smp) || smp < 1 || smp > 4)
+                return cli_error("--smp: '%s' is not 1..4", argv[i]);
+        } else if (a[0] == '-') {
+            return cli_error("record: unknown option or missing value: %s (see itc record "
+                             "--help)",
+                             a);
+        } else if (!fsw) {
+            fsw = a;
+        } else {
+            return cli_error("record: unexpected argument '%s'", a);
+        }
+    }
+    if (!fsw || !out) {
+        fputs(usage_text, stderr);
+        return cli_error("record: need FSW.elf and -o BUNDLE");
+    }
+    if (smp != 1)
+        return cli_error("--smp %" G_GUINT64_FORMAT
+                         ": QEMU's record/replay supports one CPU only (use --smp 1)",
+                         smp);
+    if (until->len == 0) {
+        RecordUntil u;
+        record_until_parse(&u, "uart:" RECORD_DEFAULT_UART_REGEX, NULL);
+        g_array_append_val(until, u);
+        g_autofree char *t = g_strdup_printf("time:%d", RECORD_DEFAULT_MAX_SECONDS);
+        record_until_parse(&u, t, NULL);
+        g_array_append_val(until, u);
+    }
+    GError *e = NULL;
+    QemuInstall inst;
+    if (!qemu_install_locate(&inst, NULL, &e)) {
+        int rc = cli_error("%s", e->message);
+        g_error_free(e);
+        return rc;
+    }
+    g_ptr_array_add(extra, NULL);
+    Progress pr = {.tty = isatty(STDERR_FILENO)};
+    RecordOptions o = {
+        .inst = &inst,
+        .fsw = fsw,
+        .input = input,
+        .bundle_dir = out,
+        .until = until,
+        .checkpoint_every = every,
+        .icount_shift = (int)shift,
+        .smp = (int)smp,
+        .extra = (char **)extra->pdata,
+        .should_stop = should_stop,
+        .progress = progress,
+        .opaque = &pr,
+    };
+    struct sigaction sa = {.sa_handler = on_sigint};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    RecordStats st;
+    BundleManifest *m = NULL;
+    gboolean ok = record_bundle(&o, &st, &m, &e);
+    signal(SIGINT, SIG_DFL);
+    if (pr.tty && pr.last_us)
+        fprintf(stderr, "\r\033[K");
+    if (!ok) {
+        int rc = g_error_matches(e, RECORDER_ERROR, RECORDER_ERROR_NONDETERMINISTIC)
+                     ? CLI_FAILURE_FOUND
+                     : CLI_BAD_INPUT;
+        cli_error("record: %s", e->message);
+        g_error_free(e);
+        record_stats_clear(&st);
+        qemu_install_clear(&inst);
+        return rc;
+    }
+    guint64 bundle_bytes = dir_size(out);
+    double per_1000 = m->icount_end ? m->replay_log.size * 1000.0 / m->icount_end : 0;
+    double per_1000_raw =
+        m->icount_end ? m->replay_log_uncompressed_size * 1000.0 / m->icount_end : 0;
+    double per_ckpt = st.checkpoints ? st.checkpoint_seconds / st.checkpoints : 0;
+    if (json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+#define S(k, v) (json_builder_set_member_name(b, k), json_builder_add_string_value(b, v))
+#define I(k, v) (json_builder_set_member_name(b, k), json_builder_add_int_value(b, (gint64)(v)))
+#define D(k, v) (json_builder_set_member_name(b, k), json_builder_add_double_value(b, v))
+        S("bundle", out);
+        S("end_reason", st.end_reason);
+        I("icount_end", m->icount_end);
+        I("virtual_ns_end", m->virtual_ns_end);
+        S("final_digest", m->final_digest);
+        I("checkpoints", m->checkpoints->len);
+        I("checkpoint_every", every);
+        D("record_seconds", st.record_seconds);
+        D("record_startup_seconds", st.init_snapshot_seconds);
+        D("checkpoint_pass_seconds", st.checkpoint_seconds);
+        D("checkpoint_pass_ratio",
+          st.record_seconds > 0 ? st.checkpoint_seconds / st.record_seconds : 0);
+        D("seconds_per_checkpoint", per_ckpt);
+        D("savevm_seconds_avg", st.checkpoints ? st.savevm_seconds_total / st.checkpoints : 0);
+        D("compress_seconds", st.compress_seconds);
+        I("bundle_bytes", bundle_bytes);
+        I("replay_log_bytes", m->replay_log.size);
+        I("replay_log_uncompressed_bytes", m->replay_log_uncompressed_size);
+        I("snapshots_bytes", m->snapshots.size);
+        I("uart_bytes", m->uart.size);
+        D("log_bytes_per_1000_insns", per_1000);
+        D("log_uncompressed_bytes_per_1000_insns", per_1000_raw);
+#undef S
+#undef I
+#undef D
+        json_builder_end_object(b);
+        cli_print_json(b);
+    } else {
+        g_autofree char *hb = cli_human_bytes(bundle_bytes);
+        printf("recorded %s: %" G_GUINT64_FORMAT " instructions, %.3f s virtual (%s)\n", out,
+               m->icount_end, m->virtual_ns_end / 1e9, st.end_reason);
+        printf("  record %.1f s; checkpoint pass %.1f s (%u checkpoints, %.2f s each); replay "
+               "verified\n",
+               st.record_seconds, st.checkpoint_seconds, st.checkpoints, per_ckpt);
+        printf("  bundle %s; replay log %" G_GUINT64_FORMAT " bytes zstd (%.3f bytes per 1000 "
+               "instructions)\n",
+               hb, m->replay_log.size, per_1000);
+    }
+    bundle_manifest_free(m);
+    record_stats_clear(&st);
+    qemu_install_clear(&inst);
+    return CLI_OK;
+}

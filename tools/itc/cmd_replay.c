@@ -1,0 +1,114 @@
+/* itc replay: re-execute a bundle and check it against the recording. */
+#include "cli.h"
+#include "replayer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cmd_replay_main(int argc, char **argv);
+
+static const char usage_text[] =
+    "usage: itc replay BUNDLE [--json]\n"
+    "\n"
+    "Replays the recording from its start (QEMU rr=replay, the bundle is not\n"
+    "modified) to its end and compares the UART output byte for byte and the final\n"
+    "state digest (SHA-256 of guest RAM and CPU registers) with the recording.\n"
+    "Reports the first divergence.\n"
+    "exit status: 0 identical, 1 diverged, 2 bad bundle, other QEMU build, no QEMU\n";
+
+int cmd_replay_main(int argc, char **argv)
+{
+    const char *dir = NULL;
+    gboolean json = FALSE;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(usage_text, stdout);
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = TRUE;
+        } else if (argv[i][0] == '-') {
+            return cli_error("replay: unknown option %s", argv[i]);
+        } else if (!dir) {
+            dir = argv[i];
+        } else {
+            return cli_error("replay: unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (!dir) {
+        fputs(usage_text, stderr);
+        return CLI_BAD_INPUT;
+    }
+    GError *e = NULL;
+    QemuInstall inst;
+    if (!qemu_install_locate(&inst, NULL, &e)) {
+        int rc = cli_error("%s", e->message);
+        g_error_free(e);
+        return rc;
+    }
+    ReplayBundle *b = replay_bundle_open(dir, &inst, &e);
+    ReplayVerdict v = {0};
+    gboolean ok = b && replay_bundle_verify(b, &v, &e);
+    int rc = CLI_OK;
+    if (!ok) {
+        rc = g_error_matches(e, REPLAYER_ERROR, REPLAYER_ERROR_DIVERGED) ? CLI_FAILURE_FOUND
+                                                                         : CLI_BAD_INPUT;
+        cli_error("replay: %s", e->message);
+        g_error_free(e);
+    } else {
+        const BundleManifest *m = b->m;
+        gboolean same = v.uart_equal && v.digest_equal && v.icount_equal;
+        rc = same ? CLI_OK : CLI_FAILURE_FOUND;
+        if (json) {
+            g_autoptr(JsonBuilder) jb = json_builder_new();
+            json_builder_begin_object(jb);
+#define S(k, x) (json_builder_set_member_name(jb, k), json_builder_add_string_value(jb, x))
+#define I(k, x) (json_builder_set_member_name(jb, k), json_builder_add_int_value(jb, (gint64)(x)))
+#define B(k, x) (json_builder_set_member_name(jb, k), json_builder_add_boolean_value(jb, x))
+            S("bundle", dir);
+            B("identical", same);
+            I("icount_end", v.icount_end);
+            I("recorded_icount_end", m->icount_end);
+            S("digest", v.digest);
+            S("recorded_digest", m->final_digest);
+            I("uart_bytes", v.uart_bytes);
+            I("recorded_uart_bytes", m->uart.size);
+            B("uart_equal", v.uart_equal);
+            if (!v.uart_equal)
+                I("uart_first_difference", v.uart_first_difference);
+            B("digest_equal", v.digest_equal);
+            json_builder_set_member_name(jb, "seconds");
+            json_builder_add_double_value(jb, v.seconds);
+#undef S
+#undef I
+#undef B
+            json_builder_end_object(jb);
+            cli_print_json(jb);
+        } else if (same) {
+            printf("replay identical: %" G_GUINT64_FORMAT " instructions, %" G_GUINT64_FORMAT
+                   " UART bytes, final digest %s (%.1f s)\n",
+                   v.icount_end, v.uart_bytes, v.digest, v.seconds);
+        }
+        if (!same) {
+            if (!v.uart_equal)
+                fprintf(stderr,
+                        "itc: replay diverged: UART output differs from the recording at byte "
+                        "%" G_GUINT64_FORMAT " (replay %" G_GUINT64_FORMAT
+                        " bytes, recording %" G_GUINT64_FORMAT ")\n",
+                        v.uart_first_difference, v.uart_bytes, m->uart.size);
+            if (!v.icount_equal)
+                fprintf(stderr,
+                        "itc: replay diverged: it ended at icount %" G_GUINT64_FORMAT
+                        ", the recording at %" G_GUINT64_FORMAT "\n",
+                        v.icount_end, m->icount_end);
+            if (!v.digest_equal)
+                fprintf(stderr,
+                        "itc: replay diverged: final state digest %s at icount %" G_GUINT64_FORMAT
+                        " differs from the recording's %s at icount %" G_GUINT64_FORMAT "\n",
+                        v.digest, v.icount_end, m->final_digest, m->icount_end);
+        }
+    }
+    replay_verdict_clear(&v);
+    replay_bundle_close(b);
+    qemu_install_clear(&inst);
+    return rc;
+}
