@@ -179,16 +179,21 @@ static int open_or_null(const char *path, int flags)
     return open(path ? path : "/dev/null", flags | O_CLOEXEC, 0644);
 }
 
-QemuProc *qemu_proc_spawn(char **argv, gboolean stdin_pipe, const char *stdout_path,
+QemuProc *qemu_proc_spawn(char **argv, QemuStdin stdin_mode, const char *stdout_path,
                           const char *stderr_path, GError **error)
 {
     int in[2] = {-1, -1};
+    gboolean stdin_pipe = stdin_mode == QEMU_STDIN_PIPE;
+    gboolean own_group = stdin_mode != QEMU_STDIN_INHERIT;
+    gboolean out_inherit = stdout_path && !strcmp(stdout_path, "-");
     if (stdin_pipe && pipe2(in, O_CLOEXEC) < 0) {
         g_set_error(error, QEMU_PROC_ERROR, QEMU_PROC_ERROR_SPAWN, "pipe: %s", g_strerror(errno));
         return NULL;
     }
-    int infd = stdin_pipe ? in[0] : open_or_null(NULL, O_RDONLY);
-    int outfd = open_or_null(stdout_path, O_WRONLY | O_CREAT | O_TRUNC);
+    int infd = stdin_pipe                         ? in[0]
+               : stdin_mode == QEMU_STDIN_INHERIT ? dup(0)
+                                                  : open_or_null(NULL, O_RDONLY);
+    int outfd = out_inherit ? dup(1) : open_or_null(stdout_path, O_WRONLY | O_CREAT | O_TRUNC);
     int errfd = stderr_path ? open_or_null(stderr_path, O_WRONLY | O_CREAT | O_TRUNC) : -2;
     if (infd < 0 || outfd < 0 || errfd == -1) {
         g_set_error(error, QEMU_PROC_ERROR, QEMU_PROC_ERROR_SPAWN,
@@ -204,7 +209,8 @@ QemuProc *qemu_proc_spawn(char **argv, gboolean stdin_pipe, const char *stdout_p
     }
     if (pid == 0) {
         /* Child: only async-signal-safe calls from here. */
-        setpgid(0, 0);
+        if (own_group)
+            setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(127);
@@ -424,7 +430,7 @@ char *qemu_state_digest(QmpClient *qmp, const char *scratch_dir, GError **error)
     return g_strdup(g_checksum_get_string(h));
 }
 
-QemuRun *qemu_run_start(QemuArgs *a, const char *rundir, const char *name, gboolean stdin_pipe,
+QemuRun *qemu_run_start(QemuArgs *a, const char *rundir, const char *name, QemuStdin stdin_mode,
                         const char *uart_path, GError **error)
 {
     QemuRun *r = g_new0(QemuRun, 1);
@@ -433,7 +439,7 @@ QemuRun *qemu_run_start(QemuArgs *a, const char *rundir, const char *name, gbool
     g_autofree char *err_path = g_strdup_printf("%s/%s.stderr", rundir, name);
     a->qmp_socket = r->qmp_path;
     r->argv = qemu_args_build(a);
-    r->proc = qemu_proc_spawn(r->argv, stdin_pipe, uart_path, err_path, error);
+    r->proc = qemu_proc_spawn(r->argv, stdin_mode, uart_path, err_path, error);
     if (!r->proc) {
         qemu_run_free(r);
         return NULL;

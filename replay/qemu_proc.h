@@ -62,12 +62,16 @@ char **qemu_args_build(const QemuArgs *a);
 
 typedef struct QemuProc QemuProc;
 
-/* Starts ARGV.  STDIN: the read end of a pipe whose write end
- * qemu_proc_stdin_fd() returns when STDIN_PIPE, else /dev/null.  STDOUT_PATH
- * (serial output) and STDERR_PATH: files created/truncated, or NULL for
- * /dev/null (stdout) / inherited (stderr: NULL means the run directory's
- * qemu.stderr is not kept). */
-QemuProc *qemu_proc_spawn(char **argv, gboolean stdin_pipe, const char *stdout_path,
+typedef enum {
+    QEMU_STDIN_NULL,    /* /dev/null */
+    QEMU_STDIN_PIPE,    /* a pipe; qemu_proc_stdin_fd() is its write end */
+    QEMU_STDIN_INHERIT, /* ours (a terminal): QEMU then stays in our process group */
+} QemuStdin;
+
+/* Starts ARGV.  STDOUT_PATH (serial output): a file created/truncated, NULL
+ * for /dev/null, "-" for our stdout.  STDERR_PATH: a file, or NULL to
+ * inherit ours. */
+QemuProc *qemu_proc_spawn(char **argv, QemuStdin stdin_mode, const char *stdout_path,
                           const char *stderr_path, GError **error);
 int qemu_proc_stdin_fd(QemuProc *p);
 pid_t qemu_proc_pid(QemuProc *p);
@@ -105,7 +109,7 @@ typedef struct {
 /* Builds the argv from A (its qmp_socket is set to RUNDIR/NAME.qmp), sends
  * QEMU's stderr to RUNDIR/NAME.stderr and the serial output to UART_PATH,
  * spawns and connects to QMP.  Kills QEMU on failure. */
-QemuRun *qemu_run_start(QemuArgs *a, const char *rundir, const char *name, gboolean stdin_pipe,
+QemuRun *qemu_run_start(QemuArgs *a, const char *rundir, const char *name, QemuStdin stdin_mode,
                         const char *uart_path, GError **error);
 /* "running", "paused", "shutdown", ... (g_free it). */
 char *qemu_run_status(QemuRun *r, GError **error);

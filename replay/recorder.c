@@ -120,12 +120,14 @@ gboolean record_check_elf(const char *path, GError **error)
 
 /* ---- input feeder ------------------------------------------------------- */
 
-typedef struct {
+struct RecordFeeder {
     int fd;
     char *data;
     gsize len;
     gint stop;
-} Feeder;
+    GThread *thread;
+};
+typedef struct RecordFeeder Feeder;
 
 static gpointer feeder_main(gpointer opaque)
 {
@@ -151,6 +153,28 @@ static gpointer feeder_main(gpointer opaque)
         }
     }
     return NULL;
+}
+
+RecordFeeder *record_feeder_start(int fd, const char *path, GError **error)
+{
+    Feeder *f = g_new0(Feeder, 1);
+    f->fd = fd;
+    if (!g_file_get_contents(path, &f->data, &f->len, error)) {
+        g_free(f);
+        return NULL;
+    }
+    f->thread = g_thread_new("itc-feeder", feeder_main, f);
+    return f;
+}
+
+void record_feeder_stop(RecordFeeder *f)
+{
+    if (!f)
+        return;
+    g_atomic_int_set(&f->stop, 1);
+    g_thread_join(f->thread);
+    g_free(f->data);
+    g_free(f);
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -263,6 +287,74 @@ static const char *until_reached(const RecordOptions *o, guint64 icount, guint64
     return NULL;
 }
 
+gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean exit_ok,
+                      gboolean (*should_stop)(void *), RecordProgressFn progress, void *opaque,
+                      char **reason_out, GError **error)
+{
+    GString *uart = g_string_new(NULL);
+    gsize scanned = 0;
+    int ufd = -1;
+    gboolean ok = TRUE;
+    char *owned = NULL;
+    const char *reason = NULL;
+    guint64 icount = 0, vns = 0;
+    RecordOptions o = {.until = until};
+    while (ok && !reason) {
+        g_usleep(POLL_US);
+        if (should_stop && should_stop(opaque)) {
+            reason = "interrupted";
+            break;
+        }
+        if (!qemu_proc_alive(r->proc)) {
+            if (exit_ok) {
+                reason = "QEMU exited";
+                break;
+            }
+            g_autofree char *tail = qemu_proc_stderr_tail(r->proc);
+            ok = fail(error, RECORDER_ERROR_FAILED, "QEMU exited during the run%s%s",
+                      *tail ? ": " : "", tail);
+            break;
+        }
+        GError *e = NULL;
+        g_autofree char *st = qemu_run_status(r, &e);
+        ok = st && replay_read_clock(r, &icount, &vns, &e);
+        if (!ok) {
+            if (exit_ok && qemu_proc_wait(r->proc, 2000, NULL, NULL)) {
+                g_clear_error(&e);
+                ok = TRUE;
+                reason = "QEMU exited";
+                break;
+            }
+            g_propagate_error(error, e);
+            break;
+        }
+        if (!strcmp(st, "shutdown")) {
+            reason = "the guest shut down";
+            break;
+        }
+        if (ufd < 0 && uart_path)
+            ufd = open(uart_path, O_RDONLY | O_CLOEXEC);
+        if (ufd >= 0) {
+            char buf[65536];
+            ssize_t n;
+            while ((n = read(ufd, buf, sizeof(buf))) > 0)
+                g_string_append_len(uart, buf, n);
+        }
+        reason = until_reached(&o, icount, vns, uart, scanned > 4096 ? scanned - 4096 : 0, &owned);
+        scanned = uart->len;
+        if (progress)
+            progress(opaque, "record", icount, vns, 0);
+    }
+    if (ufd >= 0)
+        close(ufd);
+    g_string_free(uart, TRUE);
+    if (ok)
+        *reason_out = owned ? owned : g_strdup(reason);
+    else
+        g_free(owned);
+    return ok;
+}
+
 static gboolean record_pass(const RecordOptions *o, const char *rundir, const char *log_path,
                             const char *qcow2, const char *fsw, const char *uart_path,
                             RecordResult *res, RecordStats *stats, GError **error)
@@ -278,69 +370,21 @@ static gboolean record_pass(const RecordOptions *o, const char *rundir, const ch
         .kernel = fsw,
         .extra = (const char *const *)o->extra,
     };
-    Feeder feeder = {.fd = -1};
-    if (o->input && !g_file_get_contents(o->input, &feeder.data, &feeder.len, error))
-        return FALSE;
     gint64 t0 = g_get_monotonic_time();
-    QemuRun *r = qemu_run_start(&a, rundir, "record", o->input != NULL, uart_path, error);
-    if (!r) {
-        g_free(feeder.data);
+    QemuRun *r = qemu_run_start(&a, rundir, "record", o->input ? QEMU_STDIN_PIPE : QEMU_STDIN_NULL,
+                                uart_path, error);
+    if (!r)
+        return FALSE;
+    stats->init_snapshot_seconds = since(t0);
+    RecordFeeder *feeder = NULL;
+    if (o->input && !(feeder = record_feeder_start(qemu_proc_stdin_fd(r->proc), o->input, error))) {
+        qemu_run_free(r);
         return FALSE;
     }
-    stats->init_snapshot_seconds = since(t0);
-    GThread *ft = NULL;
-    if (o->input) {
-        feeder.fd = qemu_proc_stdin_fd(r->proc);
-        ft = g_thread_new("itc-feeder", feeder_main, &feeder);
-    }
-    GString *uart = g_string_new(NULL);
-    gsize scanned = 0;
-    int ufd = -1;
-    gboolean ok = TRUE;
-    g_autofree char *owned = NULL;
-    const char *reason = NULL;
-    guint64 icount = 0, vns = 0;
-    while (ok && !reason) {
-        g_usleep(POLL_US);
-        if (o->should_stop && o->should_stop(o->opaque)) {
-            reason = "interrupted";
-            break;
-        }
-        if (!qemu_proc_alive(r->proc)) {
-            g_autofree char *tail = qemu_proc_stderr_tail(r->proc);
-            ok = fail(error, RECORDER_ERROR_FAILED, "QEMU exited during the recording%s%s",
-                      *tail ? ": " : "", tail);
-            break;
-        }
-        g_autofree char *st = qemu_run_status(r, error);
-        ok = st && replay_read_clock(r, &icount, &vns, error);
-        if (!ok)
-            break;
-        if (!strcmp(st, "shutdown")) {
-            reason = "the guest shut down";
-            break;
-        }
-        if (ufd < 0)
-            ufd = open(uart_path, O_RDONLY | O_CLOEXEC);
-        if (ufd >= 0) {
-            char buf[65536];
-            ssize_t n;
-            while ((n = read(ufd, buf, sizeof(buf))) > 0)
-                g_string_append_len(uart, buf, n);
-        }
-        reason = until_reached(o, icount, vns, uart, scanned > 4096 ? scanned - 4096 : 0, &owned);
-        scanned = uart->len;
-        if (o->progress)
-            o->progress(o->opaque, "record", icount, vns, 0);
-    }
-    if (ufd >= 0)
-        close(ufd);
-    g_string_free(uart, TRUE);
-    if (ft) {
-        g_atomic_int_set(&feeder.stop, 1);
-        g_thread_join(ft);
-    }
-    g_free(feeder.data);
+    g_autofree char *reason = NULL;
+    gboolean ok = record_watch(r, uart_path, o->until, FALSE, o->should_stop, o->progress,
+                               o->opaque, &reason, error);
+    record_feeder_stop(feeder);
     if (ok) {
         ok = qmp_client_call(r->qmp, "stop", NULL, NULL, 30000, error) &&
              replay_read_clock(r, &res->icount_end, &res->virtual_ns_end, error) &&
@@ -367,7 +411,7 @@ static gboolean record_pass(const RecordOptions *o, const char *rundir, const ch
     qemu_run_free(r);
     stats->record_seconds = since(t0);
     if (ok)
-        res->reason = g_strdup(reason);
+        res->reason = g_steal_pointer(&reason);
     return ok;
 }
 

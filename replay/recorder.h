@@ -42,6 +42,9 @@ void record_until_clear(RecordUntil *u);
 #define RECORD_DEFAULT_MAX_SECONDS 60
 #define RECORD_DEFAULT_CHECKPOINT_EVERY G_GUINT64_CONSTANT(100000000)
 
+typedef void (*RecordProgressFn)(void *opaque, const char *phase, guint64 icount,
+                                 guint64 virtual_ns, guint64 total);
+
 typedef struct {
     const QemuInstall *inst;
     const char *fsw;        /* ELF */
@@ -55,8 +58,7 @@ typedef struct {
     /* Polled during the record pass: TRUE ends the recording (Ctrl-C). */
     gboolean (*should_stop)(void *opaque);
     /* Progress: phase "record"/"checkpoints", icount, virtual ns, total icount (0 = unknown). */
-    void (*progress)(void *opaque, const char *phase, guint64 icount, guint64 virtual_ns,
-                     guint64 total);
+    RecordProgressFn progress;
     void *opaque;
 } RecordOptions;
 
@@ -78,3 +80,17 @@ gboolean record_check_elf(const char *path, GError **error);
 gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifest **manifest,
                        GError **error);
 void record_stats_clear(RecordStats *s);
+
+/* Feeds the file PATH to FD line by line (bursts of at most 24 bytes, 20 ms
+ * apart) from a thread; stopped and freed by record_feeder_stop(). */
+typedef struct RecordFeeder RecordFeeder;
+RecordFeeder *record_feeder_start(int fd, const char *path, GError **error);
+void record_feeder_stop(RecordFeeder *f);
+
+/* Polls a running QEMU (every 50 ms) until one of UNTIL (of RecordUntil; the
+ * uart conditions read UART_PATH) holds, SHOULD_STOP says so, or the guest
+ * shuts down; *REASON gets why (g_free it).  QEMU exiting is an error unless
+ * EXIT_OK. */
+gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean exit_ok,
+                      gboolean (*should_stop)(void *), RecordProgressFn progress, void *opaque,
+                      char **reason, GError **error);

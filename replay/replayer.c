@@ -91,7 +91,7 @@ QemuRun *replay_start(const QemuInstall *inst, const char *workdir, const char *
         .start_paused = TRUE,
         .extra = (const char *const *)extra,
     };
-    return qemu_run_start(&a, workdir, name, FALSE, uart_path, error);
+    return qemu_run_start(&a, workdir, name, QEMU_STDIN_NULL, uart_path, error);
 }
 
 QemuRun *replay_bundle_start(ReplayBundle *b, const char *name, const char *snapshot,

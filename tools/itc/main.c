@@ -8,6 +8,7 @@ int cmd_snap_main(int argc, char **argv);
 int cmd_record_main(int argc, char **argv);
 int cmd_replay_main(int argc, char **argv);
 int cmd_info_main(int argc, char **argv);
+int cmd_restore_main(int argc, char **argv);
 
 static const CliCommand commands[] = {
     {"snap", "snapshot store: ingest, export, ls, show, verify, rm, gc, stats, diff",
@@ -15,6 +16,8 @@ static const CliCommand commands[] = {
     {"record", "record a run of the flight software into a bundle", cmd_record_main},
     {"replay", "re-execute a bundle and verify UART output and final state", cmd_replay_main},
     {"info", "show what a bundle holds: sizes, checkpoints, QEMU compatibility", cmd_info_main},
+    {"restore", "start a live QEMU from a checkpoint or instruction count of a bundle",
+     cmd_restore_main},
 };
 
 static void usage(FILE *f)

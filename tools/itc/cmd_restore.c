@@ -1,0 +1,197 @@
+/* itc restore: a live QEMU from an instant of a recording. */
+#include "cli.h"
+#include "recorder.h"
+#include "restorer.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int cmd_restore_main(int argc, char **argv);
+
+static const char usage_text[] =
+    "usage: itc restore BUNDLE --at ckpt-NNNN|init|ICOUNT [options]\n"
+    "\n"
+    "Starts a live (not replaying) QEMU from the machine state at a checkpoint or at\n"
+    "any instruction count of the recording (an instant between checkpoints is first\n"
+    "reached by replaying from the nearest earlier checkpoint).  QEMU's QMP, HMP and\n"
+    "GDB endpoints are unix sockets in a private 0700 directory; their paths are\n"
+    "printed on stderr.  The live run is itself recorded into a scratch log there.\n"
+    "The bundle is not modified.\n"
+    "\n"
+    "options:\n"
+    "  --at POINT          init, a checkpoint name (itc info lists them) or an icount\n"
+    "  --input FILE        UART input script, fed line by line 20 ms apart\n"
+    "  --uart-out FILE     write the UART output to FILE (default: stdout; stdin is\n"
+    "                      the UART input unless --input or --uart-out is given)\n"
+    "  --until COND        stop and exit at COND: icount:N (absolute instruction count,\n"
+    "                      at least N), time:SECONDS (virtual), uart:REGEX (needs\n"
+    "                      --uart-out); default: run until QEMU exits or Ctrl-C\n"
+    "  --paused            start paused (continue through QMP, HMP or GDB)\n"
+    "  --json              print the result as JSON\n"
+    "exit status: 0 ok, 2 bad bundle or --at, other QEMU build, no QEMU\n";
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    interrupted = 1;
+    signal(sig, SIG_DFL);
+}
+
+static gboolean should_stop(void *opaque)
+{
+    return interrupted != 0;
+}
+
+static int fail(GError *e, const char *what)
+{
+    int rc = cli_error("%s: %s", what, e->message);
+    g_error_free(e);
+    return rc;
+}
+
+int cmd_restore_main(int argc, char **argv)
+{
+    const char *dir = NULL, *at = NULL, *input = NULL, *uart_out = NULL;
+    gboolean json = FALSE, paused = FALSE;
+    g_autoptr(GArray) until = g_array_new(FALSE, TRUE, sizeof(RecordUntil));
+    g_array_set_clear_func(until, (GDestroyNotify)record_until_clear);
+    gboolean until_uart = FALSE;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        gboolean has_val = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage_text, stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "--json")) {
+            json = TRUE;
+        } else if (!strcmp(a, "--paused")) {
+            paused = TRUE;
+        } else if (!strcmp(a, "--at") && has_val) {
+            at = argv[++i];
+        } else if (!strcmp(a, "--input") && has_val) {
+            input = argv[++i];
+        } else if (!strcmp(a, "--uart-out") && has_val) {
+            uart_out = argv[++i];
+        } else if (!strcmp(a, "--until") && has_val) {
+            RecordUntil u;
+            GError *e = NULL;
+            if (!record_until_parse(&u, argv[++i], &e))
+                return fail(e, "restore");
+            until_uart |= u.kind == UNTIL_UART;
+            g_array_append_val(until, u);
+        } else if (a[0] == '-') {
+            return cli_error("restore: unknown option or missing value: %s (see itc restore "
+                             "--help)",
+                             a);
+        } else if (!dir) {
+            dir = a;
+        } else {
+            return cli_error("restore: unexpected argument '%s'", a);
+        }
+    }
+    if (!dir || !at) {
+        fputs(usage_text, stderr);
+        return cli_error("restore: need BUNDLE and --at");
+    }
+    if (until_uart && !uart_out)
+        return cli_error("restore: --until uart:REGEX needs --uart-out FILE");
+    if (input && !g_file_test(input, G_FILE_TEST_IS_REGULAR))
+        return cli_error("restore: --input %s: no such file", input);
+    GError *e = NULL;
+    QemuInstall inst;
+    if (!qemu_install_locate(&inst, NULL, &e))
+        return fail(e, "restore");
+    int rc = CLI_OK;
+    RestorePoint pt = {0};
+    RestoreEndpoints ep = {0};
+    QemuRun *r = NULL;
+    RecordFeeder *feeder = NULL;
+    g_autofree char *reason = NULL;
+    guint64 icount = 0, vns = 0;
+    gboolean stopped = FALSE;
+    signal(SIGPIPE, SIG_IGN);
+    ReplayBundle *b = replay_bundle_open(dir, &inst, &e);
+    if (!b || !restore_prepare(b, at, &pt, &e)) {
+        rc = fail(e, "restore");
+        goto out;
+    }
+    QemuStdin in_mode = input       ? QEMU_STDIN_PIPE
+                        : uart_out  ? QEMU_STDIN_NULL
+                        : isatty(0) ? QEMU_STDIN_INHERIT
+                                    : QEMU_STDIN_NULL;
+    r = restore_start(b, &pt, uart_out ? uart_out : "-", in_mode, paused, &ep, &e);
+    if (!r) {
+        rc = fail(e, "restore");
+        goto out;
+    }
+    guint64 start_icount = 0;
+    if (!replay_read_clock(r, &start_icount, NULL, &e)) {
+        rc = fail(e, "restore");
+        goto out;
+    }
+    fprintf(stderr,
+            "itc: live QEMU (pid %d) restored from %s at icount %" G_GUINT64_FORMAT
+            " (QEMU reports %" G_GUINT64_FORMAT "), %s\n"
+            "  qmp  %s\n  hmp  %s\n  gdb  %s\n",
+            (int)qemu_proc_pid(r->proc), pt.from, pt.icount, start_icount,
+            paused ? "paused" : "running", ep.qmp, ep.hmp, ep.gdb);
+    if (input && !(feeder = record_feeder_start(qemu_proc_stdin_fd(r->proc), input, &e))) {
+        rc = fail(e, "restore");
+        goto out;
+    }
+    if (in_mode != QEMU_STDIN_INHERIT) {
+        struct sigaction sa = {.sa_handler = on_sigint};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+    } else {
+        signal(SIGINT, SIG_IGN); /* QEMU, in our process group, gets it and exits */
+    }
+    if (!record_watch(r, uart_out, until, TRUE, should_stop, NULL, NULL, &reason, &e)) {
+        rc = fail(e, "restore");
+        goto out;
+    }
+    record_feeder_stop(feeder);
+    feeder = NULL;
+    if (qemu_proc_alive(r->proc)) {
+        stopped = qmp_client_call(r->qmp, "stop", NULL, NULL, 10000, NULL) &&
+                  replay_read_clock(r, &icount, &vns, NULL);
+    }
+    if (json) {
+        g_autoptr(JsonBuilder) jb = json_builder_new();
+        json_builder_begin_object(jb);
+#define S(k, x) (json_builder_set_member_name(jb, k), json_builder_add_string_value(jb, x))
+#define I(k, x) (json_builder_set_member_name(jb, k), json_builder_add_int_value(jb, (gint64)(x)))
+        S("bundle", dir);
+        S("from", pt.from);
+        I("at_icount", pt.icount);
+        I("start_icount", start_icount);
+        I("recorded_uart_offset", pt.uart_offset);
+        json_builder_set_member_name(jb, "prepare_seconds");
+        json_builder_add_double_value(jb, pt.prepare_seconds);
+        S("end_reason", reason);
+        if (stopped) {
+            I("end_icount", icount);
+            I("end_virtual_ns", vns);
+        }
+#undef S
+#undef I
+        json_builder_end_object(jb);
+        cli_print_json(jb);
+    } else if (stopped) {
+        fprintf(stderr, "itc: stopped at icount %" G_GUINT64_FORMAT " (%s)\n", icount, reason);
+    } else {
+        fprintf(stderr, "itc: %s\n", reason);
+    }
+out:
+    signal(SIGINT, SIG_DFL);
+    record_feeder_stop(feeder);
+    qemu_run_quit(r);
+    restore_endpoints_clear(&ep);
+    restore_point_clear(&pt);
+    replay_bundle_close(b);
+    qemu_install_clear(&inst);
+    return rc;
+}
