@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""itc record / info / replay: the recording bundle.
+
+Records the sample FSW with the anomaly input script for at least 6e8
+instructions with a checkpoint every 1e8, then checks the bundle against
+facts the test computes itself (file hashes, the QEMU version file, the
+checkpoint schedule), replays it twice (same digest as the manifest) and once
+more after moving the bundle to another directory.  Damaged bundles (corrupt
+or foreign manifest, truncated replay log, missing bundle, a UART log that no
+longer matches the run), a wrong ELF, an existing output directory and a
+missing QEMU must give exit 2 with a message naming the problem (exit 1 for a
+divergence), and leave no QEMU running.
+"""
+# itc-test-timeout: 600
+import json
+import os
+import shutil
+
+import bundletest as bt
+import fswtest
+import itctest
+from itctest import TestFailure, check, check_eq
+
+UNTIL = 600000000
+EVERY = 100000000
+
+
+def check_manifest(bundle, m):
+    check_eq(m["format"], "itc-bundle", "manifest format")
+    check_eq(m["version"], 1, "manifest version")
+    check_eq(m["machine"], "gr740", "machine")
+    check_eq(m["smp"], 1, "smp")
+    check_eq(m["icount_shift"], 2, "default icount shift (250 MHz)")
+    check_eq(m["qemu_version"], bt.qemu_version(), "qemu_version")
+    check_eq(m["fsw"]["sha256"], bt.sha256(fswtest.FSW_ELF), "fsw sha256 (of build/fsw/fsw.elf)")
+    check_eq(m["input"]["sha256"], bt.sha256(fswtest.ANOMALY_INPUT), "input sha256")
+    for key in ("fsw", "input", "replay_log", "uart", "snapshots"):
+        path = os.path.join(bundle, m[key]["file"])
+        check(os.path.isfile(path), "%s file %s missing" % (key, path))
+        check_eq(os.path.getsize(path), m[key]["size"], "%s size" % key)
+        check_eq(bt.sha256(path), m[key]["sha256"], "%s sha256" % key)
+    with open(os.path.join(bundle, m["replay_log"]["file"]), "rb") as f:
+        check(f.read(4) == b"\x28\xb5\x2f\xfd", "replay log is not zstd")
+    check(m["replay_log"]["uncompressed_size"] > m["replay_log"]["size"],
+          "replay log not compressed")
+    for a in m["argv"]:
+        check(not a.startswith("/") and "=/" not in a and ",/" not in a,
+              "manifest argv has an absolute path (bundle not portable): %r" % a)
+    check(m["icount_end"] >= UNTIL, "icount_end %d < --until %d" % (m["icount_end"], UNTIL))
+    # the schedule: every EVERY instructions, strictly inside the recording
+    want = list(range(EVERY, m["icount_end"], EVERY))
+    got = [c["icount"] for c in m["checkpoints"]]
+    check_eq(got, want, "checkpoint icounts")
+    names = [c["name"] for c in m["checkpoints"]]
+    check_eq(names, ["ckpt-%04d" % (i + 1) for i in range(len(want))], "checkpoint names")
+    uart_size = m["uart"]["size"]
+    prev_ns, prev_off = 0, 0
+    for c in m["checkpoints"]:
+        # 4 ns per instruction; idle time only adds virtual time
+        check(c["virtual_ns"] >= c["icount"] * 4, "checkpoint %s: virtual time %d < 4 ns x "
+              "icount" % (c["name"], c["virtual_ns"]))
+        check(c["virtual_ns"] > prev_ns, "checkpoint virtual times not increasing")
+        check(prev_off <= c["uart_offset"] <= uart_size, "uart_offset out of order")
+        prev_ns, prev_off = c["virtual_ns"], c["uart_offset"]
+    check(m["virtual_ns_end"] >= prev_ns, "virtual_ns_end before the last checkpoint")
+    check(len(m["final_digest"]) == 64, "final_digest")
+    check_eq(m["faults"], [], "faults")
+    with open(os.path.join(bundle, "uart.log"), "rb") as f:
+        uart = f.read()
+    check(b"GR740 sample FSW" in uart and b"TM " in uart,
+          "uart.log does not hold the FSW's boot banner and telemetry: %r" % uart[:200])
+
+
+def copy_bundle(src, d, name):
+    dst = os.path.join(d, name)
+    shutil.copytree(src, dst)
+    return dst
+
+
+def body():
+    fswtest.require_fsw()
+    d = itctest.private_dir()
+    env = {"TMPDIR": d}   # every QEMU command line then names d
+    bundle = os.path.join(d, "b")
+    r = bt.ok("record", fswtest.FSW_ELF, "-o", bundle, "--input", fswtest.ANOMALY_INPUT,
+              "--until", "icount:%d" % UNTIL, "--checkpoint-every", "%d" % EVERY, "--json",
+              env=env)
+    rec = r.json()
+    print("recorded: %s" % json.dumps(rec))
+    bt.check_no_stray_qemu(d, "itc record")
+    with open(os.path.join(bundle, "manifest.json")) as f:
+        m = json.load(f)
+    check_manifest(bundle, m)
+    check_eq(rec["icount_end"], m["icount_end"], "record --json icount_end")
+    check_eq(rec["checkpoints"], len(m["checkpoints"]), "record --json checkpoints")
+
+    info = bt.ok("info", bundle, "--json").json()
+    check_eq(info["qemu_compatibility"], "compatible", "info compatibility")
+    check_eq(info["icount_end"], m["icount_end"], "info icount_end")
+    check_eq(info["checkpoints"], m["checkpoints"], "info checkpoints")
+    check(info["files_ok"], "info reports damaged files: %r" % info["files"])
+    human = bt.ok("info", bundle)
+    check("ckpt-0001" in human.out and "compatible" in human.out, "info text: %s" % human.out)
+
+    digests = []
+    for i in range(2):
+        v = bt.ok("replay", bundle, "--json", env=env).json()
+        check(v["identical"] and v["uart_equal"] and v["digest_equal"],
+              "replay %d not identical: %r" % (i + 1, v))
+        check_eq(v["digest"], m["final_digest"], "replay %d digest" % (i + 1))
+        check_eq(v["icount_end"], m["icount_end"], "replay %d icount_end" % (i + 1))
+        digests.append(v["digest"])
+    check_eq(digests[0], digests[1], "digests of two replays")
+    bt.check_no_stray_qemu(d, "itc replay")
+    with open(os.path.join(bundle, "manifest.json")) as f:
+        check_eq(json.load(f), m, "manifest after replays (bundle must not change)")
+
+    # portability: move the bundle elsewhere
+    other = os.path.join(itctest.private_dir(), "moved", "bundle")
+    os.makedirs(os.path.dirname(other))
+    shutil.move(bundle, other)
+    v = bt.ok("replay", other, "--json", env=env).json()
+    check(v["identical"], "replay of the moved bundle: %r" % v)
+    bundle = other
+
+    # ---- damaged bundles: exit 2, a message naming the problem ----
+    bad = copy_bundle(bundle, d, "corrupt-manifest")
+    with open(os.path.join(bad, "manifest.json"), "w") as f:
+        f.write('{"format": "itc-bundle", "version": 1, "machine": ')
+    bt.expect_rc(2, ["manifest", "not valid JSON"], "replay", bad, env=env)
+    bt.expect_rc(2, ["manifest", "not valid JSON"], "info", bad)
+    bt.expect_rc(2, ["manifest"], "restore", bad, "--at", "ckpt-0001", env=env)
+
+    foreign = copy_bundle(bundle, d, "foreign")
+    with open(os.path.join(foreign, "manifest.json"), "w") as f:
+        json.dump({"format": "something-else", "version": 1}, f)
+    bt.expect_rc(2, ["not an itc bundle"], "info", foreign)
+
+    nofield = copy_bundle(bundle, d, "nofield")
+    mm = dict(m)
+    del mm["icount_end"]
+    with open(os.path.join(nofield, "manifest.json"), "w") as f:
+        json.dump(mm, f)
+    bt.expect_rc(2, ["icount_end"], "replay", nofield, env=env)
+
+    trunc = copy_bundle(bundle, d, "truncated-log")
+    log = os.path.join(trunc, m["replay_log"]["file"])
+    with open(log, "rb") as f:
+        data = f.read()
+    with open(log, "wb") as f:
+        f.write(data[:len(data) // 2])
+    bt.expect_rc(2, ["replay.bin.zst", "truncated"], "replay", trunc, env=env)
+    # also when the manifest is edited to match the truncated file
+    mm = dict(m)
+    mm["replay_log"] = dict(m["replay_log"], size=len(data) // 2, sha256=bt.sha256(log))
+    with open(os.path.join(trunc, "manifest.json"), "w") as f:
+        json.dump(mm, f)
+    bt.expect_rc(2, ["replay.bin.zst", "truncated"], "replay", trunc, env=env)
+
+    bt.expect_rc(2, ["no such bundle"], "replay", os.path.join(d, "does-not-exist"), env=env)
+    bt.expect_rc(2, ["no such bundle"], "info", os.path.join(d, "does-not-exist"))
+
+    # a recording whose UART log no longer matches the run: exit 1, byte offset
+    div = copy_bundle(bundle, d, "diverged")
+    up = os.path.join(div, "uart.log")
+    with open(up, "rb") as f:
+        u = bytearray(f.read())
+    u[1000] ^= 0x20
+    with open(up, "wb") as f:
+        f.write(u)
+    mm = dict(m)
+    mm["uart"] = dict(m["uart"], sha256=bt.sha256(up))
+    with open(os.path.join(div, "manifest.json"), "w") as f:
+        json.dump(mm, f)
+    bt.expect_rc(1, ["diverged", "byte 1000"], "replay", div, env=env)
+
+    # another QEMU build recorded it
+    other_q = copy_bundle(bundle, d, "other-qemu")
+    mm = dict(m, qemu_version="0:0.0-other")
+    with open(os.path.join(other_q, "manifest.json"), "w") as f:
+        json.dump(mm, f)
+    bt.expect_rc(2, ["0:0.0-other"], "replay", other_q, env=env)
+    r = bt.ok("info", other_q)
+    check("incompatible" in r.out and "cannot replay" in r.err, "info on a bundle of another "
+          "QEMU: %s %s" % (r.out, r.err))
+
+    # missing QEMU
+    bt.expect_rc(2, ["QEMU not found"], "replay", bundle,
+                 env=dict(env, ITC_QEMU=os.path.join(d, "no-qemu")))
+    bt.expect_rc(2, ["QEMU not found"], "record", fswtest.FSW_ELF, "-o", os.path.join(d, "x"),
+                 env=dict(env, ITC_QEMU=os.path.join(d, "no-qemu")))
+
+    # wrong ELF, bad options, existing output: exit 2, nothing left behind
+    for path, needle in ((os.path.realpath("/bin/sh"), "not a 32-bit"),
+                         (fswtest.ANOMALY_INPUT, "not an ELF"),
+                         (os.path.join(d, "nope.elf"), "No such file")):
+        out = os.path.join(d, "wrong-elf")
+        bt.expect_rc(2, [needle], "record", path, "-o", out, env=env)
+        check(not os.path.exists(out), "record with a bad ELF left %s behind" % out)
+    bt.expect_rc(2, ["not empty"], "record", fswtest.FSW_ELF, "-o", bundle, env=env)
+    bt.expect_rc(2, ["--until"], "record", fswtest.FSW_ELF, "-o", os.path.join(d, "y"),
+                 "--until", "icount:lots", env=env)
+    bt.expect_rc(2, ["one CPU"], "record", fswtest.FSW_ELF, "-o", os.path.join(d, "y"),
+                 "--smp", "2", env=env)
+    bt.check_no_stray_qemu(d, "the error cases")
+
+
+itctest.run_test(body)

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""itc restore: a live QEMU from an instant of a recording continues exactly
+like the recording did.
+
+Records the sample FSW's anomaly run to its fatal trap (the FSW then halts
+for good, so "the end" is one well-defined instruction), with a checkpoint
+every 2e8 instructions.  Restores (a) at the first checkpoint after the
+scripted input has all been consumed (commands must arrive before ~2 s of
+FSW time, tests/fsw/ANOMALY.md) and (b) at an instruction count between two
+checkpoints, runs each live to the recording's end, and compares the UART
+bytes with the recording's from that instant on.  A bad --at gives exit 2
+and leaves no QEMU running.
+"""
+# itc-test-timeout: 600
+import json
+import os
+
+import bundletest as bt
+import fswtest
+import itctest
+from itctest import check, check_eq
+
+EVERY = 200000000
+INPUT_DONE_NS = 2600000000
+
+
+def body():
+    fswtest.require_fsw()
+    d = itctest.private_dir()
+    env = {"TMPDIR": d}
+    bundle = os.path.join(d, "b")
+    bt.ok("record", fswtest.FSW_ELF, "-o", bundle, "--input", fswtest.ANOMALY_INPUT,
+          "--checkpoint-every", EVERY, "--json", env=env)
+    with open(os.path.join(bundle, "manifest.json")) as f:
+        m = json.load(f)
+    with open(os.path.join(bundle, "uart.log"), "rb") as f:
+        uart = f.read()
+    check(fswtest.FATAL in uart, "the recording did not reach the fatal trap: %r" % uart[-300:])
+    end = m["icount_end"]
+    late = [c for c in m["checkpoints"] if c["virtual_ns"] >= INPUT_DONE_NS]
+    check(len(late) >= 2, "want >= 2 checkpoints after %d ns: %r" % (INPUT_DONE_NS,
+                                                                    m["checkpoints"]))
+
+    # (a) at a checkpoint
+    ck = late[0]
+    out = os.path.join(d, "a.uart")
+    r = bt.ok("restore", bundle, "--at", ck["name"], "--until", "icount:%d" % end,
+              "--uart-out", out, "--json", env=env).json()
+    with open(out, "rb") as f:
+        got = f.read()
+    want = uart[ck["uart_offset"]:]
+    if got != want:
+        raise itctest.TestFailure(fswtest.describe_difference(
+            "restore --at %s" % ck["name"], got, want))
+    check_eq(r["end_icount"], end, "restored run halted at")
+    check(fswtest.FATAL in got, "restored run did not reach the fatal trap")
+    print("restore at %s (icount %d): %d UART bytes identical" % (ck["name"], ck["icount"],
+                                                                  len(got)))
+
+    # (b) between two checkpoints
+    k = late[0]["icount"] + EVERY // 2 + 12345
+    check(k < late[1]["icount"], "test setup: icount %d not between checkpoints" % k)
+    out = os.path.join(d, "b.uart")
+    r = bt.ok("restore", bundle, "--at", k, "--until", "icount:%d" % end,
+              "--uart-out", out, "--json", env=env).json()
+    with open(out, "rb") as f:
+        got = f.read()
+    check_eq(r["from"], late[0]["name"], "restore --at %d replayed from" % k)
+    check(uart.endswith(got), "restore --at %d: output is not the tail of the recording's: %s"
+          % (k, fswtest.describe_difference("restore", got, uart[-len(got):])))
+    check(len(got) < len(uart) - late[0]["uart_offset"],
+          "restore --at %d: output starts at or before checkpoint %s" % (k, late[0]["name"]))
+    check(len(got) > len(uart) - late[1]["uart_offset"],
+          "restore --at %d: output starts after checkpoint %s" % (k, late[1]["name"]))
+    check_eq(r["recorded_uart_offset"], len(uart) - len(got), "reported UART offset")
+    check_eq(r["end_icount"], end, "restored run (b) halted at")
+    print("restore at icount %d: %d UART bytes identical" % (k, len(got)))
+
+    # bad --at
+    bt.expect_rc(2, ["no such checkpoint"], "restore", bundle, "--at", "ckpt-9999", env=env)
+    bt.expect_rc(2, ["past the end"], "restore", bundle, "--at", end + 1, env=env)
+    bt.expect_rc(2, ["--at"], "restore", bundle, "--at", "soon", env=env)
+    bt.expect_rc(2, ["needs --uart-out"], "restore", bundle, "--at", "init", "--until",
+                 "uart:x", env=env)
+    bt.check_no_stray_qemu(d, "itc restore")
+
+
+itctest.run_test(body)

@@ -1,0 +1,99 @@
+"""Helpers for the `itc record/replay/info/restore` tests: run the itc
+command (the ASan/UBSan build when present), parse its JSON, check that no
+QEMU started for a test is left running."""
+import hashlib
+import json
+import os
+import subprocess
+
+import itctest
+from itctest import TestFailure, check
+
+ITC = os.path.join(os.environ.get("ITC_SAN_BIN") or os.path.join(itctest.BUILD, "san", "bin"),
+                   "itc")
+if not os.path.exists(ITC):
+    ITC = os.path.join(itctest.BUILD, "rel", "bin", "itc")
+
+
+class Result:
+    def __init__(self, argv, p):
+        self.argv = argv
+        self.rc = p.returncode
+        self.out = p.stdout.decode(errors="replace")
+        self.err = p.stderr.decode(errors="replace")
+
+    def json(self):
+        try:
+            return json.loads(self.out)
+        except ValueError:
+            raise TestFailure("%s: stdout is not JSON: %r (stderr %r)"
+                              % (" ".join(self.argv), self.out[-500:], self.err[-500:]))
+
+    def describe(self):
+        return "`%s` exited %d; stderr: %s" % (" ".join(self.argv), self.rc, self.err[-1500:])
+
+
+def itc(*args, timeout=600, env=None):
+    argv = [ITC] + [str(a) for a in args]
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    try:
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout, env=e)
+    except subprocess.TimeoutExpired:
+        raise TestFailure("`%s` did not finish in %ss" % (" ".join(argv), timeout))
+    return Result(argv, p)
+
+
+def ok(*args, **kw):
+    r = itc(*args, **kw)
+    if r.rc != 0:
+        raise TestFailure(r.describe())
+    return r
+
+
+def expect_rc(rc, needles, *args, **kw):
+    """Run itc, want exit status RC and every string of NEEDLES in stderr."""
+    r = itc(*args, **kw)
+    if r.rc != rc:
+        raise TestFailure("want exit %d: %s" % (rc, r.describe()))
+    for n in needles:
+        if n.lower() not in r.err.lower():
+            raise TestFailure("want %r in the message: %s" % (n, r.describe()))
+    return r
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def stray_qemus(marker):
+    """PIDs of qemu-system-sparc processes whose command line mentions MARKER
+    or whose itc parent is gone."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "qemu-system-sparc" in cmd and marker in cmd:
+            found.append((int(pid), cmd[:300]))
+    return found
+
+
+def check_no_stray_qemu(marker, what):
+    s = stray_qemus(marker)
+    check(not s, "%s left QEMU running: %s" % (what, s))
+
+
+def qemu_version():
+    with open(os.path.join(itctest.BUILD, "qemu-build", "itc-qemu-version")) as f:
+        return f.read().strip()

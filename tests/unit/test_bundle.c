@@ -1,0 +1,290 @@
+/* Bundle manifest: round trip, and every kind of malformed manifest is
+ * refused with an error naming the problem (never a crash). */
+#include "bundle.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define SHA_B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void set_file(BundleFile *f, const char *name, const char *sha, guint64 size)
+{
+    f->file = g_strdup(name);
+    f->sha256 = g_strdup(sha);
+    f->size = size;
+}
+
+static BundleManifest *sample(void)
+{
+    BundleManifest *m = bundle_manifest_new();
+    m->created = g_strdup("2026-01-01T00:00:00Z");
+    m->qemu_version = g_strdup("1:10.0.13+ds-0+deb13u1");
+    m->machine = g_strdup("gr740");
+    m->smp = 1;
+    m->icount_shift = 2;
+    const char *argv[] = {"qemu-system-sparc", "-M", "gr740", NULL};
+    m->argv = g_strdupv((char **)argv);
+    const char *extra[] = {"-d", "guest_errors", NULL};
+    m->extra_args = g_strdupv((char **)extra);
+    set_file(&m->fsw, "fsw.elf", SHA_A, 1000);
+    m->has_input = TRUE;
+    set_file(&m->input, "input.txt", SHA_B, 10);
+    set_file(&m->replay_log, "replay.bin.zst", SHA_A, 500);
+    m->replay_log_uncompressed_size = 5000;
+    set_file(&m->uart, "uart.log", SHA_B, 300);
+    set_file(&m->snapshots, "checkpoints.qcow2", SHA_A, 4096);
+    m->icount_end = 1000000;
+    m->virtual_ns_end = 4000000;
+    m->final_digest = g_strdup(SHA_B);
+    m->end_reason = g_strdup("--until icount:1000000");
+    for (int i = 1; i <= 3; i++) {
+        BundleCheckpoint ck = {g_strdup_printf("ckpt-%04d", i), i * 200000, i * 800000, i * 50};
+        g_array_append_val(m->checkpoints, ck);
+    }
+    return m;
+}
+
+static char *sample_json(void)
+{
+    BundleManifest *m = sample();
+    char *s = bundle_manifest_to_json(m);
+    bundle_manifest_free(m);
+    return s;
+}
+
+static void test_roundtrip(void)
+{
+    g_autofree char *text = sample_json();
+    GError *e = NULL;
+    g_autoptr(BundleManifest) m = bundle_manifest_parse(text, strlen(text), &e);
+    g_assert_no_error(e);
+    g_assert_cmpstr(m->machine, ==, "gr740");
+    g_assert_cmpint(m->icount_shift, ==, 2);
+    g_assert_cmpuint(m->icount_end, ==, 1000000);
+    g_assert_cmpuint(m->checkpoints->len, ==, 3);
+    g_assert_cmpuint(g_array_index(m->checkpoints, BundleCheckpoint, 2).icount, ==, 600000);
+    g_assert_cmpstr(m->extra_args[1], ==, "guest_errors");
+    g_assert_true(m->has_input);
+    g_assert_cmpstr(m->input.file, ==, "input.txt");
+    g_assert_cmpuint(m->replay_log_uncompressed_size, ==, 5000);
+    g_assert_nonnull(bundle_find_checkpoint(m, "ckpt-0002"));
+    g_assert_null(bundle_find_checkpoint(m, "ckpt-0009"));
+    g_assert_cmpstr(bundle_checkpoint_before(m, 450000)->name, ==, "ckpt-0002");
+    g_assert_null(bundle_checkpoint_before(m, 199999));
+    /* serializing again gives the same text */
+    g_autofree char *again = bundle_manifest_to_json(m);
+    g_assert_cmpstr(again, ==, text);
+}
+
+/* Parses TEXT expecting failure with a message containing NEEDLE. */
+static void expect_bad(const char *text, const char *needle)
+{
+    GError *e = NULL;
+    BundleManifest *m = bundle_manifest_parse(text, strlen(text), &e);
+    if (m) {
+        bundle_manifest_free(m);
+        g_error("accepted a bad manifest (wanted error '%s'): %.200s", needle, text);
+    }
+    g_assert_nonnull(e);
+    if (!strstr(e->message, needle))
+        g_error("error '%s' does not mention '%s'", e->message, needle);
+    g_error_free(e);
+}
+
+/* The sample with the line containing KEY replaced by REPLACEMENT. */
+static char *edit(const char *key, const char *replacement)
+{
+    g_autofree char *text = sample_json();
+    char *p = strstr(text, key);
+    g_assert_nonnull(p);
+    char *line_start = p;
+    while (line_start > text && line_start[-1] != '\n')
+        line_start--;
+    char *line_end = strchr(p, '\n');
+    return g_strdup_printf("%.*s%s%s", (int)(line_start - text), text, replacement, line_end);
+}
+
+static void test_malformed_json(void)
+{
+    expect_bad("", "not a JSON object");
+    expect_bad("{", "not valid JSON");
+    expect_bad("[1,2]", "not a JSON object");
+    expect_bad("\"itc-bundle\"", "not a JSON object");
+    expect_bad("{\"format\": \"something-else\", \"version\": 1}", "not an itc bundle");
+    expect_bad("{\"version\": 1}", "missing field 'format'");
+    expect_bad("{\"format\": \"itc-bundle\", \"version\": 2}", "version 2 is not supported");
+    expect_bad("{\"format\": \"itc-bundle\", \"version\": \"1\"}", "must be an integer");
+    g_autofree char *full = sample_json();
+    /* truncated anywhere: never accepted */
+    for (gsize n = 0; n + 2 < strlen(full); n += 7) {
+        GError *e = NULL;
+        BundleManifest *m = bundle_manifest_parse(full, n, &e);
+        g_assert_null(m);
+        g_assert_nonnull(e);
+        g_error_free(e);
+    }
+    /* embedded NUL */
+    GError *e = NULL;
+    g_assert_null(bundle_manifest_parse("{\"a\":\0}", 7, &e));
+    g_assert_nonnull(e);
+    g_error_free(e);
+}
+
+static void test_missing_fields(void)
+{
+    const char *keys[] = {"\"qemu_version\"", "\"machine\"",      "\"icount_end\"",
+                          "\"final_digest\"", "\"icount_shift\"", "\"created\""};
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        g_autofree char *t = edit(keys[i], "\"unrelated\" : 0,");
+        g_autofree char *name = g_strndup(keys[i] + 1, strlen(keys[i]) - 2);
+        g_autofree char *needle = g_strdup_printf("missing field '%s'", name);
+        expect_bad(t, needle);
+    }
+}
+
+static void test_wrong_types(void)
+{
+    g_autofree char *a = edit("\"icount_end\"", "\"icount_end\" : \"many\",");
+    expect_bad(a, "'icount_end' must be an integer");
+    g_autofree char *b = edit("\"machine\"", "\"machine\" : 7,");
+    expect_bad(b, "'machine' must be a string");
+    g_autofree char *c = edit("\"icount_shift\"", "\"icount_shift\" : 2.5,");
+    expect_bad(c, "'icount_shift' must be an integer");
+    g_autofree char *d = edit("\"faults\"", "\"faults\" : {}");
+    expect_bad(d, "'faults' must be an array");
+    g_autofree char *f = edit("\"machine\"", "\"machine\" : \"leon3_generic\",");
+    expect_bad(f, "only gr740");
+    g_autofree char *g = edit("\"final_digest\"", "\"final_digest\" : \"xyz\",");
+    expect_bad(g, "final_digest is not 64");
+    g_autofree char *h = edit("\"smp\"", "\"smp\" : 4,");
+    expect_bad(h, "smp 4 is not supported");
+}
+
+static void test_huge_values(void)
+{
+    g_autofree char *a = edit("\"icount_end\"", "\"icount_end\" : -5,");
+    expect_bad(a, "out of range");
+    g_autofree char *b = edit("\"icount_shift\"", "\"icount_shift\" : 99999999999,");
+    expect_bad(b, "out of range");
+    g_autofree char *c = edit("\"icount_end\"", "\"icount_end\" : 1e300,");
+    expect_bad(c, "must be an integer");
+    g_autofree char *d = edit("\"icount_end\"", "\"icount_end\" : 999999999999999999999999999999,");
+    expect_bad(d, "icount_end");
+    /* a manifest bigger than the limit is refused before parsing */
+    gsize n = BUNDLE_MANIFEST_MAX + 1;
+    char *big = g_malloc(n + 1);
+    memset(big, ' ', n);
+    big[0] = '{';
+    big[n - 1] = '}';
+    big[n] = 0;
+    expect_bad(big, "more than the limit");
+    g_free(big);
+    /* a huge string value */
+    GString *s = g_string_new(NULL);
+    for (int i = 0; i < 300; i++)
+        g_string_append(s, "xxxx");
+    g_autofree char *line = g_strdup_printf("\"machine\" : \"%s\",", s->str);
+    g_string_free(s, TRUE);
+    g_autofree char *e = edit("\"machine\"", line);
+    expect_bad(e, "longer than");
+}
+
+static void test_file_names_and_checkpoints(void)
+{
+    g_autofree char *a = edit("\"file\" : \"fsw.elf\"", "\"file\" : \"../../etc/passwd\",");
+    expect_bad(a, "not a plain name");
+    g_autofree char *b = edit("\"file\" : \"uart.log\"", "\"file\" : \"/tmp/x\",");
+    expect_bad(b, "not a plain name");
+    /* checkpoints out of order */
+    g_autofree char *c = edit("\"icount\" : 400000", "\"icount\" : 100000,");
+    expect_bad(c, "not greater than the previous");
+    /* a checkpoint past the end */
+    g_autofree char *d = edit("\"icount\" : 600000", "\"icount\" : 2000000,");
+    expect_bad(d, "not before icount_end");
+    g_autofree char *f = edit("\"name\" : \"ckpt-0001\"", "\"name\" : \"init\",");
+    expect_bad(f, "ckpt-NNNN");
+    g_autofree char *full = sample_json();
+    g_auto(GStrv) parts = g_strsplit(full, "\"checkpoints\" : [", 2);
+    g_assert_nonnull(parts[1]);
+    g_autofree char *g = g_strconcat(parts[0], "\"checkpoints\" : 5, \"x\" : [", parts[1], NULL);
+    expect_bad(g, "'checkpoints' must be an array");
+}
+
+static void test_save_load_and_files(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("itc-test-bundle-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    BundleManifest *m = sample();
+    GError *e = NULL;
+    g_assert_true(bundle_manifest_save(m, dir, &e));
+    g_assert_no_error(e);
+    BundleManifest *l = bundle_manifest_load(dir, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(l->checkpoints->len, ==, 3);
+    bundle_manifest_free(l);
+    bundle_manifest_free(m);
+    /* describe + verify, then damage the file */
+    g_autofree char *p = g_build_filename(dir, "uart.log", NULL);
+    g_assert_true(g_file_set_contents(p, "hello world\n", -1, NULL));
+    BundleFile f = {0};
+    g_assert_true(bundle_file_describe(&f, dir, "uart.log", &e));
+    g_assert_cmpuint(f.size, ==, 12);
+    g_assert_true(bundle_file_verify(&f, dir, &e));
+    g_assert_true(g_file_set_contents(p, "hello world!\n", -1, NULL));
+    g_assert_false(bundle_file_verify(&f, dir, &e));
+    g_assert_nonnull(strstr(e->message, "truncated or damaged"));
+    g_clear_error(&e);
+    g_assert_true(g_file_set_contents(p, "hello worlD\n", -1, NULL));
+    g_assert_false(bundle_file_verify(&f, dir, &e));
+    g_assert_nonnull(strstr(e->message, "sha256"));
+    g_clear_error(&e);
+    /* zstd round trip and truncation */
+    g_autofree char *z = g_build_filename(dir, "u.zst", NULL);
+    g_autofree char *o = g_build_filename(dir, "u.out", NULL);
+    GString *big = g_string_new(NULL);
+    for (int i = 0; i < 100000; i++)
+        g_string_append_printf(big, "line %d\n", i);
+    g_assert_true(g_file_set_contents(p, big->str, big->len, NULL));
+    g_assert_true(bundle_zstd_compress(p, z, 3, &e));
+    guint64 n = 0;
+    g_assert_true(bundle_zstd_decompress(z, o, big->len, &n, &e));
+    g_assert_cmpuint(n, ==, big->len);
+    g_assert_false(bundle_zstd_decompress(z, o, big->len - 1, &n, &e));
+    g_assert_nonnull(strstr(e->message, "more than"));
+    g_clear_error(&e);
+    gchar *zdata;
+    gsize zlen;
+    g_assert_true(g_file_get_contents(z, &zdata, &zlen, NULL));
+    g_assert_true(g_file_set_contents(z, zdata, zlen / 2, NULL));
+    g_free(zdata);
+    g_assert_false(bundle_zstd_decompress(z, o, big->len, &n, &e));
+    g_assert_nonnull(strstr(e->message, "truncated"));
+    g_clear_error(&e);
+    g_string_free(big, TRUE);
+    g_free(f.file);
+    g_free(f.sha256);
+    /* no manifest */
+    g_autofree char *m2 = g_build_filename(dir, BUNDLE_MANIFEST, NULL);
+    g_unlink(m2);
+    g_assert_null(bundle_manifest_load(dir, &e));
+    g_assert_nonnull(strstr(e->message, "cannot open the manifest"));
+    g_clear_error(&e);
+    g_unlink(p);
+    g_unlink(z);
+    g_unlink(o);
+    g_rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/bundle/manifest_roundtrip", test_roundtrip);
+    g_test_add_func("/bundle/malformed_json_is_refused", test_malformed_json);
+    g_test_add_func("/bundle/missing_fields_are_named", test_missing_fields);
+    g_test_add_func("/bundle/wrong_types_are_named", test_wrong_types);
+    g_test_add_func("/bundle/huge_values_are_refused", test_huge_values);
+    g_test_add_func("/bundle/unsafe_names_and_bad_checkpoints", test_file_names_and_checkpoints);
+    g_test_add_func("/bundle/save_load_verify_zstd", test_save_load_and_files);
+    return g_test_run();
+}
