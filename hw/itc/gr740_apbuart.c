@@ -10,10 +10,15 @@
  * Timing: a character takes 10 bit times; one bit time is 8 * (SCALER + 1)
  * system clocks (GRLIB APBUART: baud = f_sys / (8 * (scaler + 1))).
  * Transmission drains the TX FIFO one character per character time into
- * the chardev.  Reception accepts one character per character time from
- * the chardev (the chardev is the recorded input path, so record/replay
- * stays exact); a character arriving while the RX FIFO is full is lost and
- * STATUS.OV is set, as on hardware.
+ * the chardev.  Reception models the serial line: bytes from the chardev
+ * (the recorded input path, so record/replay stays exact) queue on the
+ * "line" (a buffer of line-buffer bytes standing for the remote sender)
+ * and reach the RX FIFO one character per character time; a character
+ * arriving while the RX FIFO is full is lost and STATUS.OV is set, as on
+ * hardware.  The line buffer matters under record/replay: there, chardev
+ * input reaches the device as asynchronous replay events, so a host burst
+ * may arrive before the device could have asked for it; the line absorbs
+ * it instead of overrunning the 32-byte FIFO at host speed.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -81,6 +86,7 @@ REG32(FIFO, 0x10)
 /* CTRL bits software can write (FA is read-only; the rest is stored). */
 #define CTRL_WRITABLE 0x00007FFFu
 #define APBUART_FIFO_MAX 63 /* TCNT/RCNT are 6-bit fields */
+#define APBUART_LINE_MAX 65536
 
 struct GR740APBUARTState {
     SysBusDevice parent_obj;
@@ -97,8 +103,10 @@ struct GR740APBUARTState {
     uint32_t scaler;
     Fifo8 rx_fifo;
     Fifo8 tx_fifo;
+    Fifo8 rx_line;      /* bytes on the serial line, not yet received */
     bool tx_shifting;   /* a character is in the transmit shift register */
     bool rx_busy;       /* the receiver is within a character time */
+    uint32_t line_size;
 
     /* Configuration */
     uint32_t fifo_size;
@@ -218,11 +226,33 @@ static void apbuart_tx_done(void *opaque)
     }
 }
 
+/* Start shifting in the next character from the line, if there is one. */
+static void apbuart_rx_kick(GR740APBUARTState *s)
+{
+    if (s->rx_busy || fifo8_is_empty(&s->rx_line)) {
+        return;
+    }
+    s->rx_busy = true;
+    timer_mod(s->rx_timer,
+              qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + apbuart_char_time_ns(s));
+}
+
+/* End of a receive character time: the character enters the RX FIFO. */
 static void apbuart_rx_done(void *opaque)
 {
     GR740APBUARTState *s = opaque;
 
     s->rx_busy = false;
+    if (!fifo8_is_empty(&s->rx_line)) {
+        uint8_t ch = fifo8_pop(&s->rx_line);
+
+        if (FIELD_EX32(s->ctrl, CTRL, RE)) {
+            apbuart_rx_push(s, ch);
+        } else {
+            trace_gr740_apbuart_rx_off(ch);
+        }
+    }
+    apbuart_rx_kick(s);
     qemu_chr_fe_accept_input(&s->chr);
 }
 
@@ -230,9 +260,11 @@ static int apbuart_can_receive(void *opaque)
 {
     GR740APBUARTState *s = opaque;
 
-    /* One character per character time, only while the receiver is on. */
-    return FIELD_EX32(s->ctrl, CTRL, RE) && !FIELD_EX32(s->ctrl, CTRL, LB) &&
-           !s->rx_busy;
+    /* The line takes bytes only while the receiver is on. */
+    if (!FIELD_EX32(s->ctrl, CTRL, RE) || FIELD_EX32(s->ctrl, CTRL, LB)) {
+        return 0;
+    }
+    return fifo8_num_free(&s->rx_line);
 }
 
 static void apbuart_receive(void *opaque, const uint8_t *buf, int size)
@@ -241,11 +273,14 @@ static void apbuart_receive(void *opaque, const uint8_t *buf, int size)
     int i;
 
     for (i = 0; i < size; i++) {
-        apbuart_rx_push(s, buf[i]);
+        if (fifo8_is_full(&s->rx_line)) {
+            /* Only possible when a replayed burst exceeds what was asked. */
+            trace_gr740_apbuart_line_full(size - i);
+            break;
+        }
+        fifo8_push(&s->rx_line, buf[i]);
     }
-    s->rx_busy = true;
-    timer_mod(s->rx_timer,
-              qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + apbuart_char_time_ns(s));
+    apbuart_rx_kick(s);
 }
 
 static void apbuart_event(void *opaque, QEMUChrEvent event)
@@ -377,6 +412,7 @@ static void apbuart_reset_hold(Object *obj, ResetType type)
     s->rx_busy = false;
     fifo8_reset(&s->rx_fifo);
     fifo8_reset(&s->tx_fifo);
+    fifo8_reset(&s->rx_line);
     timer_del(s->tx_timer);
     timer_del(s->rx_timer);
     qemu_set_irq(s->irq, 0);
@@ -395,7 +431,13 @@ static void apbuart_realize(DeviceState *dev, Error **errp)
         error_setg(errp, "gr740-apbuart: frequency must not be 0");
         return;
     }
+    if (s->line_size < 1 || s->line_size > APBUART_LINE_MAX) {
+        error_setg(errp, "gr740-apbuart: line-buffer must be 1..%d, not %u",
+                   APBUART_LINE_MAX, s->line_size);
+        return;
+    }
     fifo8_create(&s->rx_fifo, s->fifo_size);
+    fifo8_create(&s->rx_line, s->line_size);
     fifo8_create(&s->tx_fifo, s->fifo_size);
     s->tx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, apbuart_tx_done, s);
     s->rx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, apbuart_rx_done, s);
@@ -411,6 +453,7 @@ static void apbuart_unrealize(DeviceState *dev)
     timer_free(s->rx_timer);
     fifo8_destroy(&s->rx_fifo);
     fifo8_destroy(&s->tx_fifo);
+    fifo8_destroy(&s->rx_line);
 }
 
 static void apbuart_init(Object *obj)
@@ -435,8 +478,8 @@ static int apbuart_post_load(void *opaque, int version_id)
 
 static const VMStateDescription vmstate_gr740_apbuart = {
     .name = TYPE_GR740_APBUART,
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .post_load = apbuart_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(ctrl, GR740APBUARTState),
@@ -444,6 +487,7 @@ static const VMStateDescription vmstate_gr740_apbuart = {
         VMSTATE_UINT32(scaler, GR740APBUARTState),
         VMSTATE_FIFO8(rx_fifo, GR740APBUARTState),
         VMSTATE_FIFO8(tx_fifo, GR740APBUARTState),
+        VMSTATE_FIFO8(rx_line, GR740APBUARTState),
         VMSTATE_BOOL(tx_shifting, GR740APBUARTState),
         VMSTATE_BOOL(rx_busy, GR740APBUARTState),
         VMSTATE_TIMER_PTR(tx_timer, GR740APBUARTState),
@@ -455,6 +499,7 @@ static const VMStateDescription vmstate_gr740_apbuart = {
 static const Property apbuart_properties[] = {
     DEFINE_PROP_CHR("chardev", GR740APBUARTState, chr),
     DEFINE_PROP_UINT32("fifo-size", GR740APBUARTState, fifo_size, 32),
+    DEFINE_PROP_UINT32("line-buffer", GR740APBUARTState, line_size, 4096),
     DEFINE_PROP_UINT32("frequency", GR740APBUARTState, freq_hz,
                        GR740_SYS_FREQ_HZ),
 };

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""itc debug end to end on a recording of the sample FSW's anomaly run.
+
+1. Forward reference: in one replay, run forward (upstream replay breaks,
+   no checkpoints involved) to a seeded set of instruction counts and note
+   the CPU registers there; also find the write that corrupts tt_next by
+   running forward with a watchpoint.
+2. Reverse: in another session, on the bundle moved to another directory,
+   run to the fatal trap, then itc-goto each of those counts backwards
+   (through the checkpoints) and reverse-stepi from count+1: registers must
+   be exactly the forward ones.
+3. The demo's finding: from the symptom, a watchpoint on tt_next and
+   reverse-continue must stop right after the store found forwards;
+   reverse-stepi lands on it: a store instruction in ev_put_isr that turns
+   tt_next from an even pointer into the odd event word.
+4. Bad input: no bundle, bad --at, no gdb: exit 2, no QEMU left behind.
+On failure the seed and the commands to reproduce are printed.
+"""
+# itc-test-timeout: 900
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import itctest
+import fswtest
+from itctest import check, check_eq
+
+ITC = os.environ.get("ITC", os.path.join(itctest.BUILD, "san", "bin", "itc"))
+SEED = int(os.environ.get("ITC_TEST_SEED") or time.time()) & 0xFFFF
+REGS = ["pc", "npc", "psr", "wim", "sp", "fp", "g1", "o0", "l0", "i0"]  # must be present
+
+PRELUDE = r"""
+python
+import gdb, json
+RESULTS = {}
+def itc_regs():
+    f = gdb.selected_frame()
+    out = {}
+    for r in f.architecture().registers("general"):
+        v = f.read_register(r)
+        out[r.name] = int(v.format_string(format="x"), 16) & 0xffffffff
+    for n in %r:
+        if n not in out:
+            raise gdb.GdbError("register %%s missing from the general group" %% n)
+    return out
+def itc_now():
+    return int(gdb.execute("monitor itc_icount", to_string=True).split()[-1])
+def itc_save(path):
+    with open(path, "w") as f:
+        json.dump(RESULTS, f)
+end
+""" % (REGS,)
+
+
+def run_itc(args, env=None, timeout=600):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([ITC] + args, capture_output=True, text=True, env=e,
+                          timeout=timeout)
+
+
+def debug_batch(d, bundle, name, body, env=None):
+    """Run BODY (gdb commands) under itc debug --batch; return RESULTS."""
+    script = os.path.join(d, name + ".gdb")
+    out = os.path.join(d, name + ".json")
+    with open(script, "w") as f:
+        f.write(PRELUDE + body + "\npython itc_save(%r)\n" % out)
+    r = run_itc(["debug", bundle, "--batch", script, "--timeout", "600"], env=env)
+    check(r.returncode == 0 and os.path.exists(out),
+          "itc debug --batch %s failed (exit %d):\n%s\n%s\nreproduce: %s debug %s --batch %s"
+          % (name, r.returncode, r.stdout[-3000:], r.stderr[-3000:], ITC, bundle, script))
+    with open(out) as f:
+        return json.load(f), r.stdout
+
+
+def stray_qemus(tmp):
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return [l for l in ps.splitlines() if "qemu-system-sparc" in l and tmp in l]
+
+
+def main():
+    fswtest.require_fsw()
+    check(os.path.exists(ITC), "%s not built" % ITC)
+    d = itctest.private_dir()
+    tmp = os.path.join(d, "tmp")
+    os.mkdir(tmp)
+    env = {"TMPDIR": tmp}
+    bundle = os.path.join(d, "rec", "anomaly.bundle")
+    os.mkdir(os.path.dirname(bundle))
+    print("seed %d (ITC_TEST_SEED=%d to repeat)" % (SEED, SEED))
+
+    r = run_itc(["record", fswtest.FSW_ELF, "-o", bundle, "--input", fswtest.ANOMALY_INPUT,
+                 "--until", r"uart:FATAL trap[^\n]*\n", "--until", "time:30", "--json"], env=env)
+    check(r.returncode == 0, "itc record failed (exit %d): %s" % (r.returncode, r.stderr[-2000:]))
+    with open(os.path.join(bundle, "manifest.json")) as f:
+        m = json.load(f)
+    end = m["icount_end"]
+    ckpts = [c["icount"] for c in m["checkpoints"]]
+    check(len(ckpts) >= 5, "expected checkpoints every 1e8 instructions, got %s" % ckpts)
+    with open(os.path.join(bundle, "uart.log"), "rb") as f:
+        check(fswtest.FATAL in f.read(), "the recording does not show the fatal trap")
+
+    rnd = random.Random(SEED)
+    points = sorted(set([rnd.randrange(1000, end - 10) for _ in range(6)] +
+                        [ckpts[2], ckpts[2] + 1, ckpts[2] - 1, ckpts[-1] + 7]))
+    print("points:", points)
+
+    # 1. forward reference: plain forward replay to each point
+    body = ""
+    for k in points:
+        body += ("monitor replay_break %d\ncontinue\n"
+                 "python RESULTS[%d] = dict(icount=itc_now(), regs=itc_regs())\n" % (k, k))
+    fwd, _ = debug_batch(d, bundle, "forward", body, env)
+    for k in points:
+        check_eq(fwd[str(k)]["icount"], k, "forward replay_break position")
+    # the corrupting write, found forwards from the start with a watchpoint
+    body = r"""
+watch -l tt_next
+python
+while True:
+    gdb.execute("continue")
+    v = int(gdb.parse_and_eval("tt_next").cast(gdb.lookup_type("unsigned long")))
+    if v & 1:
+        RESULTS["corrupt"] = dict(icount=itc_now(), value=v)
+        break
+end
+"""
+    watch, _ = debug_batch(d, bundle, "watch", body, env)
+    corrupt = watch["corrupt"]
+    print("forward: tt_next corrupted at icount %d (value 0x%x)"
+          % (corrupt["icount"], corrupt["value"]))
+
+    # 2. reverse, on the bundle moved elsewhere (bundles are portable)
+    moved = os.path.join(d, "elsewhere", "b")
+    os.makedirs(os.path.dirname(moved))
+    shutil.move(bundle, moved)
+    body = "break bsp_fatal\ncontinue\ndelete\npython RESULTS['fatal'] = itc_now()\n"
+    for k in reversed(points):
+        body += "itc-goto %d\npython RESULTS['goto%d'] = dict(icount=itc_now(), regs=itc_regs())\n" % (k, k)
+        body += ("itc-goto %d\nreverse-stepi\n"
+                 "python RESULTS['rsi%d'] = dict(icount=itc_now(), regs=itc_regs())\n" % (k + 1, k))
+    rev, _ = debug_batch(d, moved, "reverse", body, env)
+    check(rev["fatal"] > max(points), "the fatal trap (icount %d) is after all points" % rev["fatal"])
+    for k in reversed(points):
+        for how in ("goto", "rsi"):
+            got = rev["%s%d" % (how, k)]
+            check_eq(got["icount"], k, "%s to %d: position" % (how, k))
+            for reg in sorted(fwd[str(k)]["regs"]):
+                check(got["regs"][reg] == fwd[str(k)]["regs"][reg],
+                      "seed %d: at icount %d, %s gives %%%s = 0x%x, forward replay 0x%x"
+                      % (SEED, k, "itc-goto" if how == "goto" else "reverse-stepi",
+                         reg, got["regs"][reg], fwd[str(k)]["regs"][reg]))
+
+    # 3. the demo's finding: reverse-continue to the guilty store
+    body = r"""
+break bsp_fatal
+continue
+delete
+watch -l tt_next
+reverse-continue
+python RESULTS["rc_stop"] = itc_now()
+reverse-stepi
+python
+pc = int(gdb.parse_and_eval("$pc"))
+RESULTS["store"] = dict(icount=itc_now(), pc=pc,
+    func=gdb.block_for_pc(pc).function.name,
+    insn=gdb.execute("x/i $pc", to_string=True),
+    before=int(gdb.parse_and_eval("tt_next").cast(gdb.lookup_type("unsigned long"))))
+gdb.execute("stepi")
+RESULTS["after"] = int(gdb.parse_and_eval("tt_next").cast(gdb.lookup_type("unsigned long")))
+end
+"""
+    fin, _ = debug_batch(d, moved, "finding", body, env)
+    st = fin["store"]
+    check_eq(fin["rc_stop"], corrupt["icount"],
+             "reverse-continue stops where the forward watchpoint saw the corruption")
+    check_eq(st["icount"], corrupt["icount"] - 1, "reverse-stepi lands on the store")
+    check_eq(st["func"], "ev_put_isr", "function of the guilty store")
+    check(re.search(r":\s+st\s", st["insn"]), "a store instruction: %r" % st["insn"])
+    check(st["before"] % 4 == 0 and st["before"] != 0,
+          "tt_next before the store is a valid pointer (0x%x)" % st["before"])
+    check_eq(fin["after"], corrupt["value"], "tt_next after the store")
+
+    # 4. bad input: clear errors, exit 2, no QEMU left running
+    for args, env2, what in [
+            (["debug", os.path.join(d, "nonexistent")], {}, "no such bundle"),
+            (["debug", moved, "--at", "ckpt-9999"], {}, "--at"),
+            (["debug", moved, "--at", str(end + 1000)], {}, "ends at"),
+            (["debug", moved], {"ITC_GDB": os.path.join(d, "no-such-gdb")}, "not found")]:
+        e = dict(env)
+        e.update(env2)
+        r = run_itc(args, env=e, timeout=120)
+        check_eq(r.returncode, 2, "exit status of itc %s" % " ".join(args[1:]))
+        check(what in r.stderr, "itc %s: message should mention %r: %r"
+              % (" ".join(args), what, r.stderr))
+    time.sleep(0.5)
+    check(not stray_qemus(tmp), "QEMU left running: %s" % stray_qemus(tmp))
+
+
+itctest.run_test(main)
