@@ -15,6 +15,9 @@ divergence), and leave no QEMU running.
 import json
 import os
 import shutil
+import signal
+import subprocess
+import time
 
 import bundletest as bt
 import fswtest
@@ -69,6 +72,34 @@ def check_manifest(bundle, m):
         uart = f.read()
     check(b"GR740 sample FSW" in uart and b"TM " in uart,
           "uart.log does not hold the FSW's boot banner and telemetry: %r" % uart[:200])
+
+
+def interrupted_recording(d, env):
+    """Ctrl-C (SIGINT) during the record pass ends the recording cleanly:
+    exit 0, a complete bundle that replays identically."""
+    bundle = os.path.join(d, "interrupted")
+    p = itctest.spawn([bt.ITC, "record", fswtest.FSW_ELF, "-o", bundle, "--input",
+                       fswtest.ANOMALY_INPUT, "--json"], stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE, env=dict(os.environ, **env))
+    uart = os.path.join(bundle, "uart.log")
+    deadline = time.monotonic() + 120
+    while not (os.path.exists(uart) and b"HK 0001" in open(uart, "rb").read()):
+        if p.poll() is not None:
+            raise TestFailure("record exited early: %r" % (p.communicate(),))
+        check(time.monotonic() < deadline, "no housekeeping telemetry in uart.log in 120 s")
+        time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=300)
+    check_eq(p.returncode, 0, "exit status of an interrupted recording (stderr %r)" % err[-800:])
+    rec = json.loads(out)
+    check_eq(rec["end_reason"], "interrupted", "end_reason")
+    with open(os.path.join(bundle, "manifest.json")) as f:
+        m = json.load(f)
+    check(fswtest.FATAL not in open(uart, "rb").read(), "interrupted run reached the end anyway")
+    check_eq(m["icount_end"], rec["icount_end"], "manifest icount_end")
+    v = bt.ok("replay", bundle, "--json", env=env).json()
+    check(v["identical"], "replay of an interrupted recording: %r" % v)
+    print("interrupted recording: %d instructions, replays identically" % m["icount_end"])
 
 
 def copy_bundle(src, d, name):
@@ -203,6 +234,8 @@ def body():
     bt.expect_rc(2, ["one CPU"], "record", fswtest.FSW_ELF, "-o", os.path.join(d, "y"),
                  "--smp", "2", env=env)
     bt.check_no_stray_qemu(d, "the error cases")
+    interrupted_recording(d, env)
+    bt.check_no_stray_qemu(d, "an interrupted recording")
 
 
 itctest.run_test(body)
