@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Record/replay/reverse-debugging benchmarks, measured side by side.
+
+One recording of the sample FSW (no commands: it runs its cyclic executive)
+of ITC_BENCH_RR_ICOUNT instructions (default 2e9) with checkpoints every
+1e8 instructions.  Then:
+  * reverse-stepi latency at seeded random points, through `itc debug`
+    (GDB's reverse-stepi over the stub, timed inside GDB), with the bundle's
+    checkpoints vs the same bundle with only the start snapshot (what
+    upstream QEMU offers without hand-made snapshots): ratio of the p50s;
+  * flatness: p50 latency in the last fifth of the recording over the p50
+    in the first fifth (checkpoints make it independent of the position);
+  * recording overhead: the record pass vs a plain -icount run of the same
+    number of instructions (no record/replay);
+  * replay-log density in bytes per 1000 instructions (zstd).
+"""
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import itctest  # noqa: E402
+
+ITC = os.path.join(itctest.BUILD, "rel", "bin", "itc")
+FSW = os.path.join(itctest.FSW, "fsw.elf")
+ICOUNT = int(float(os.environ.get("ITC_BENCH_RR_ICOUNT", "2e9")))
+POINTS = int(os.environ.get("ITC_BENCH_RR_POINTS", "8"))
+SHIFT = 2
+EVERY = int(float(os.environ.get("ITC_BENCH_RR_EVERY", "2.5e7")))
+
+
+def row(name, ratio, details):
+    print("%-58s %8s   (%s)" % (name, ratio if isinstance(ratio, str) else "%.2f" % ratio,
+                                 details))
+
+
+def plain_run_seconds(d):
+    """Seconds for a plain (no record/replay) icount run of ICOUNT instructions."""
+    sock = os.path.join(d, "plain.qmp")
+    lst = itctest.qmp_listener(sock)
+    t0 = time.monotonic()
+    p = subprocess.Popen([itctest.QEMU, "-M", "gr740", "-smp", "1", "-display", "none",
+                          "-monitor", "none", "-serial", "null", "-icount", "shift=%d" % SHIFT,
+                          "-qmp", "unix:" + sock, "-kernel", FSW],
+                         stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    qmp = itctest.accept_qmp(lst, p)
+    while qmp.cmd("itc-icount")["icount"] < ICOUNT:
+        time.sleep(0.005)
+    dt = time.monotonic() - t0
+    qmp.cmd("quit")
+    p.wait(10)
+    return dt
+
+
+def strip_checkpoints(src, dst):
+    """A copy of bundle SRC with only the start snapshot ("init")."""
+    shutil.copytree(src, dst)
+    qimg = os.path.join(itctest.BUILD, "qemu-build", "qemu-img")
+    q = os.path.join(dst, "checkpoints.qcow2")
+    with open(os.path.join(dst, "manifest.json")) as f:
+        m = json.load(f)
+    for c in m["checkpoints"]:
+        subprocess.run([qimg, "snapshot", "-d", c["name"], q], check=True)
+    m["checkpoints"] = []
+    import hashlib
+    h = hashlib.sha256()
+    with open(q, "rb") as f:
+        for blk in iter(lambda: f.read(1 << 20), b""):
+            h.update(blk)
+    m["snapshots"]["sha256"] = h.hexdigest()
+    m["snapshots"]["size"] = os.path.getsize(q)
+    with open(os.path.join(dst, "manifest.json"), "w") as f:
+        json.dump(m, f, indent=2)
+
+
+def reverse_latencies(d, bundle, points, name):
+    """{point: seconds of one reverse-stepi from point}, timed inside GDB."""
+    out = os.path.join(d, name + ".json")
+    script = os.path.join(d, name + ".gdb")
+    with open(script, "w") as f:
+        f.write("python\nimport gdb, json, time\nR = {}\n")
+        for k in points:
+            f.write("gdb.execute('itc-goto %d', to_string=True)\n" % k)
+            f.write("t = time.monotonic()\ngdb.execute('reverse-stepi', to_string=True)\n"
+                    "R[%d] = time.monotonic() - t\n" % k)
+        f.write("json.dump(R, open(%r, 'w'))\nend\n" % out)
+    r = subprocess.run([ITC, "debug", bundle, "--batch", script, "--timeout", "3600"],
+                       capture_output=True, text=True)
+    if r.returncode != 0 or not os.path.exists(out):
+        sys.exit("rr_bench: itc debug failed: %s" % r.stderr[-2000:])
+    with open(out) as f:
+        return {int(k): v for k, v in json.load(f).items()}
+
+
+def pct(vals, q):
+    vals = sorted(vals)
+    return vals[min(len(vals) - 1, int(round(q * (len(vals) - 1))))]
+
+
+def main():
+    d = tempfile.mkdtemp(prefix="itc-bench-rr-")
+    try:
+        bundle = os.path.join(d, "b")
+        r = subprocess.run([ITC, "record", FSW, "-o", bundle, "--until", "icount:%d" % ICOUNT,
+                            "--checkpoint-every", str(EVERY), "--json"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit("rr_bench: itc record failed: %s" % r.stderr[-2000:])
+        rec = json.loads(r.stdout)
+        plain = plain_run_seconds(d)
+        row("record pass / plain icount run (same instructions)",
+            rec["record_seconds"] / plain,
+            "record %.1fs, plain %.1fs, %.2g insns; + checkpoint pass %.1fs, target <= 1.10"
+            % (rec["record_seconds"], plain, rec["icount_end"], rec["checkpoint_pass_seconds"]))
+        density = rec["replay_log_bytes"] * 1000.0 / rec["icount_end"]
+        row("replay log bytes per 1000 instructions (zstd)", "%.3f" % density,
+            "%d bytes for %.2g insns; target <= 0.5, PANDA 2.1"
+            % (rec["replay_log_bytes"], rec["icount_end"]))
+
+        end = rec["icount_end"]
+        rnd = random.Random(1)
+        fifth = end // 5
+        early = [rnd.randrange(fifth // 10, fifth) for _ in range(POINTS // 2)]
+        late = [rnd.randrange(end - fifth, end - 10) for _ in range(POINTS // 2)]
+        ours = reverse_latencies(d, bundle, sorted(early + late), "ckpt")
+        start_only = os.path.join(d, "start-only")
+        strip_checkpoints(bundle, start_only)
+        # upstream-like: a subset (each step replays from icount 0)
+        up_points = sorted(early[:2] + late[:2])
+        theirs = reverse_latencies(d, start_only, up_points, "start")
+        o = list(ours.values())
+        t = list(theirs.values())
+        row("reverse-stepi p50 latency, start snapshot only / itc",
+            statistics.median(t) / statistics.median(o),
+            "itc p50 %.0f ms p99 %.0f ms over %d points; start-only p50 %.0f ms; "
+            "%.2g-insn recording, checkpoints every %.2g"
+            % (1000 * statistics.median(o), 1000 * pct(o, 0.99), len(o),
+               1000 * statistics.median(t), end, EVERY))
+        row("reverse-stepi p50, last fifth / first fifth of recording",
+            statistics.median([ours[k] for k in late]) /
+            statistics.median([ours[k] for k in early]),
+            "flat in recording length: target <= 2")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
