@@ -576,6 +576,15 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
     stats->end_reason = g_strdup(res.reason);
     g_free(res.digest);
     g_free(res.reason);
+    if (!ok && error && g_error_matches(*error, RECORDER_ERROR, RECORDER_ERROR_NONDETERMINISTIC)) {
+        /* keep the evidence: the files and the raw log, but no manifest */
+        g_autofree char *raw = g_build_filename(bdir, "replay.bin", NULL);
+        if (rename(log_path, raw) < 0)
+            bundle_copy_file(log_path, raw, NULL);
+        g_prefix_error(error, "%s kept for inspection (no manifest: not a valid bundle): ", bdir);
+        qemu_rundir_remove(rundir);
+        return FALSE;
+    }
     qemu_rundir_remove(rundir);
     if (!ok) {
         remove_partial_bundle(bdir, created);

@@ -188,6 +188,17 @@ def body():
         json.dump(mm, f)
     bt.expect_rc(2, ["replay.bin.zst", "truncated"], "replay", trunc, env=env)
 
+    damaged = copy_bundle(bundle, d, "damaged-checkpoints")
+    q = os.path.join(damaged, m["snapshots"]["file"])
+    with open(q, "r+b") as f:
+        f.seek(os.path.getsize(q) // 2)
+        b = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([b[0] ^ 0xFF]))
+    bt.expect_rc(2, ["checkpoints.qcow2", "damaged"], "replay", damaged, env=env)
+    bt.expect_rc(2, ["checkpoints.qcow2", "damaged"], "restore", damaged, "--at", "ckpt-0002",
+                 env=env)
+
     bt.expect_rc(2, ["no such bundle"], "replay", os.path.join(d, "does-not-exist"), env=env)
     bt.expect_rc(2, ["no such bundle"], "info", os.path.join(d, "does-not-exist"))
 
