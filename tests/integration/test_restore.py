@@ -14,6 +14,10 @@ and leaves no QEMU running.
 # itc-test-timeout: 600
 import json
 import os
+import re
+import socket
+import subprocess
+import time
 
 import bundletest as bt
 import fswtest
@@ -22,6 +26,51 @@ from itctest import check, check_eq
 
 EVERY = 200000000
 INPUT_DONE_NS = 2600000000
+
+
+def endpoints(bundle, ck, d, env):
+    """--paused: QMP, HMP and GDB sockets are printed and answer; the machine
+    sits exactly at the checkpoint; quitting through the user's QMP ends itc
+    with exit 0."""
+    p = itctest.spawn([bt.ITC, "restore", bundle, "--at", ck["name"], "--paused", "--uart-out",
+                       os.path.join(d, "ep.uart"), "--json"], stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE, env=dict(os.environ, **env))
+    buf = b""
+    deadline = time.monotonic() + 120
+    while b"  gdb " not in buf:
+        check(time.monotonic() < deadline and p.poll() is None,
+              "restore --paused printed no endpoints: %r" % buf)
+        buf += os.read(p.stderr.fileno(), 4096)
+    eps = dict(re.findall(r"^  (qmp|hmp|gdb)  (\S+)$", buf.decode(), re.M))
+    check_eq(sorted(eps), ["gdb", "hmp", "qmp"], "endpoints printed")
+    for name, path in eps.items():
+        check(path.startswith(d), "%s socket %s not in the private directory" % (name, path))
+        mode = os.stat(os.path.dirname(path)).st_mode & 0o777
+        check_eq(mode, 0o700, "mode of the endpoint directory")
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(eps["qmp"])
+    q = itctest.QMP(s)
+    check_eq(q.cmd("itc-icount")["icount"], ck["icount"], "icount of the paused restored machine")
+    h = socket.socket(socket.AF_UNIX)
+    h.settimeout(30)
+    h.connect(eps["hmp"])
+    h.sendall(b"info status\n")
+    text = b""
+    while b"VM status" not in text:
+        text += h.recv(4096)
+    g = fswtest.GdbRsp(eps["gdb"])
+    check(g.send("?").startswith(("T", "S")), "gdb stub stop reply")
+    regs = g.send("g")
+    check(len(regs) >= 8 * 72, "gdb register dump too short: %r" % regs[:80])
+    g.s.close()
+    q.cmd("cont")
+    try:
+        q.cmd("quit")
+    except (itctest.TestFailure, OSError):
+        pass
+    out, err = p.communicate(timeout=60)
+    check_eq(p.returncode, 0, "itc restore after QMP quit (stderr %r)" % err[-500:])
+    check_eq(json.loads(out)["end_reason"], "QEMU exited", "end reason")
 
 
 def body():
@@ -75,6 +124,8 @@ def body():
     check_eq(r["recorded_uart_offset"], len(uart) - len(got), "reported UART offset")
     check_eq(r["end_icount"], end, "restored run (b) halted at")
     print("restore at icount %d: %d UART bytes identical" % (k, len(got)))
+
+    endpoints(bundle, late[0], d, env)
 
     # bad --at
     bt.expect_rc(2, ["no such checkpoint"], "restore", bundle, "--at", "ckpt-9999", env=env)
