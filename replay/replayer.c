@@ -202,9 +202,22 @@ gboolean replay_bundle_verify(ReplayBundle *b, ReplayVerdict *v, GError **error)
     QemuRun *r = replay_bundle_start(b, "replay", "init", uart, error);
     if (!r)
         return FALSE;
-    gboolean ok = replay_run_to_end(r, replay_timeout_ms(b->m->icount_end), error) &&
-                  replay_read_clock(r, &v->icount_end, NULL, error) &&
-                  (v->digest = qemu_state_digest(r->qmp, b->workdir, error)) != NULL;
+    v->first_bad_checkpoint = -1;
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < b->m->checkpoints->len; i++) {
+        const BundleCheckpoint *ck = &g_array_index(b->m->checkpoints, BundleCheckpoint, i);
+        guint64 prev = i ? g_array_index(b->m->checkpoints, BundleCheckpoint, i - 1).icount : 0;
+        ok = replay_run_to(r, ck->icount, replay_timeout_ms(ck->icount - prev), error);
+        struct stat st;
+        guint64 n = ok && g_stat(uart, &st) == 0 ? (guint64)st.st_size : 0;
+        if (ok && n != ck->uart_offset && v->first_bad_checkpoint < 0) {
+            v->first_bad_checkpoint = (int)i;
+            v->bad_checkpoint_uart = n;
+        }
+    }
+    ok = ok && replay_run_to_end(r, replay_timeout_ms(b->m->icount_end), error) &&
+         replay_read_clock(r, &v->icount_end, NULL, error) &&
+         (v->digest = qemu_state_digest(r->qmp, b->workdir, error)) != NULL;
     qemu_run_quit(r);
     if (!ok)
         return FALSE;

@@ -60,6 +60,11 @@ typedef struct {
     guint64 uart_first_difference; /* when !uart_equal */
     gboolean digest_equal;
     gboolean icount_equal;
+    /* The replay pauses at every checkpoint and compares its UART byte count
+     * with the recording's: the first checkpoint where it differs (-1 if
+     * none) brackets where a divergence started. */
+    int first_bad_checkpoint;
+    guint64 bad_checkpoint_uart; /* the replay's UART bytes there */
     double seconds;
 } ReplayVerdict;
 

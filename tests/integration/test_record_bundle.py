@@ -202,19 +202,26 @@ def body():
     bt.expect_rc(2, ["no such bundle"], "replay", os.path.join(d, "does-not-exist"), env=env)
     bt.expect_rc(2, ["no such bundle"], "info", os.path.join(d, "does-not-exist"))
 
-    # a recording whose UART log no longer matches the run: exit 1, byte offset
+    # a recording whose UART log no longer matches the run (one byte more
+    # between ckpt-0003 and ckpt-0004): exit 1, the byte offset, the bracket
     div = copy_bundle(bundle, d, "diverged")
     up = os.path.join(div, "uart.log")
     with open(up, "rb") as f:
-        u = bytearray(f.read())
-    u[1000] ^= 0x20
+        u = f.read()
+    c3, c4 = m["checkpoints"][2], m["checkpoints"][3]
+    pos = (c3["uart_offset"] + c4["uart_offset"]) // 2
+    check(c3["uart_offset"] < pos < c4["uart_offset"], "test setup: no UART bytes between "
+          "ckpt-0003 and ckpt-0004")
     with open(up, "wb") as f:
-        f.write(u)
-    mm = dict(m)
-    mm["uart"] = dict(m["uart"], sha256=bt.sha256(up))
+        f.write(u[:pos] + b"\x00" + u[pos:])
+    mm = json.loads(json.dumps(m))
+    mm["uart"] = dict(m["uart"], sha256=bt.sha256(up), size=len(u) + 1)
+    for ck in mm["checkpoints"][3:]:
+        ck["uart_offset"] += 1
     with open(os.path.join(div, "manifest.json"), "w") as f:
         json.dump(mm, f)
-    bt.expect_rc(1, ["diverged", "byte 1000"], "replay", div, env=env)
+    bt.expect_rc(1, ["diverged", "byte %d" % pos, "between ckpt-0003 (icount %d) and ckpt-0004"
+                     % c3["icount"]], "replay", div, env=env)
 
     # another QEMU build recorded it
     other_q = copy_bundle(bundle, d, "other-qemu")

@@ -56,7 +56,8 @@ int cmd_replay_main(int argc, char **argv)
         g_error_free(e);
     } else {
         const BundleManifest *m = b->m;
-        gboolean same = v.uart_equal && v.digest_equal && v.icount_equal;
+        gboolean same =
+            v.uart_equal && v.digest_equal && v.icount_equal && v.first_bad_checkpoint < 0;
         rc = same ? CLI_OK : CLI_FAILURE_FOUND;
         if (json) {
             g_autoptr(JsonBuilder) jb = json_builder_new();
@@ -76,6 +77,9 @@ int cmd_replay_main(int argc, char **argv)
             if (!v.uart_equal)
                 I("uart_first_difference", v.uart_first_difference);
             B("digest_equal", v.digest_equal);
+            if (v.first_bad_checkpoint >= 0)
+                S("first_checkpoint_with_other_uart_count",
+                  g_array_index(m->checkpoints, BundleCheckpoint, v.first_bad_checkpoint).name);
             json_builder_set_member_name(jb, "seconds");
             json_builder_add_double_value(jb, v.seconds);
 #undef S
@@ -95,6 +99,23 @@ int cmd_replay_main(int argc, char **argv)
                         "%" G_GUINT64_FORMAT " (replay %" G_GUINT64_FORMAT
                         " bytes, recording %" G_GUINT64_FORMAT ")\n",
                         v.uart_first_difference, v.uart_bytes, m->uart.size);
+            if (v.first_bad_checkpoint >= 0) {
+                const BundleCheckpoint *ck =
+                    &g_array_index(m->checkpoints, BundleCheckpoint, v.first_bad_checkpoint);
+                fprintf(stderr,
+                        "itc: at %s (icount %" G_GUINT64_FORMAT
+                        ") the replay had emitted %" G_GUINT64_FORMAT
+                        " UART bytes, the recording %" G_GUINT64_FORMAT "\n",
+                        ck->name, ck->icount, v.bad_checkpoint_uart, ck->uart_offset);
+                if (v.first_bad_checkpoint > 0) {
+                    const BundleCheckpoint *ok_ck = &g_array_index(m->checkpoints, BundleCheckpoint,
+                                                                   v.first_bad_checkpoint - 1);
+                    fprintf(stderr,
+                            "itc: the divergence started between %s (icount %" G_GUINT64_FORMAT
+                            ") and %s (icount %" G_GUINT64_FORMAT ")\n",
+                            ok_ck->name, ok_ck->icount, ck->name, ck->icount);
+                }
+            }
             if (!v.icount_equal)
                 fprintf(stderr,
                         "itc: replay diverged: it ended at icount %" G_GUINT64_FORMAT
