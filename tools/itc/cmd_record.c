@@ -256,9 +256,10 @@ int cmd_record_main(int argc, char **argv)
         g_autofree char *hb = cli_human_bytes(bundle_bytes);
         printf("recorded %s: %" G_GUINT64_FORMAT " instructions, %.3f s virtual (%s)\n", out,
                m->icount_end, m->virtual_ns_end / 1e9, st.end_reason);
-        printf("  record %.1f s; checkpoint pass %.1f s (%u checkpoints, %.2f s each); replay "
-               "verified\n",
-               st.record_seconds, st.checkpoint_seconds, st.checkpoints, per_ckpt);
+        printf("  record %.1f s; checkpoint pass %.1f s (%u checkpoints, savevm %.2f s each); "
+               "replay verified\n",
+               st.record_seconds, st.checkpoint_seconds, st.checkpoints,
+               st.checkpoints ? st.savevm_seconds_total / st.checkpoints : 0.0);
         printf("  bundle %s; replay log %" G_GUINT64_FORMAT " bytes zstd (%.3f bytes per 1000 "
                "instructions)\n",
                hb, m->replay_log.size, per_1000);
