@@ -433,6 +433,11 @@ static void gr740_create_support_devices(GR740MachineState *gms,
  *    QEMU does not implement %asr24-31, so software must not rely on them.
  *  - a trap with traps disabled enters error mode (halts the CPU) as on
  *    hardware, rather than the LEON3 model's "ta 0 shuts QEMU down".
+ *    Error mode is not a guest panic for QEMU: the other CPUs go on, no
+ *    GUEST_PANICKED event is sent (the default panic action would end
+ *    QEMU and lose the state to debug); the CPU's QOM property
+ *    "error-mode" and a guest-error log line (-d guest_errors) report it,
+ *    and a system reset leaves it.
  */
 static void gr740_cpu_config(SPARCCPU *cpu)
 {

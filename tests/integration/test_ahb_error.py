@@ -61,9 +61,9 @@ bad_trap:                           /* record the trap type, skip the insn */
     and     %l3, 0xff, %l3
     set     0x10000, %l4
     ld      [%l4], %l5
+    srl     %l5, 16, %l5
     add     %l5, 1, %l5             /* count traps in bits 31:16 */
     sll     %l5, 16, %l5
-    srl     %l5, 16, %l5
     or      %l3, %l5, %l5
     st      %l5, [%l4]
     jmp     %l2
@@ -110,7 +110,8 @@ def main():
     qmp = itctest.accept_qmp(lst, p)
     deadline = time.monotonic() + 30
     while xp(qmp, RESULT + 16) != 0xD0D0:
-        check(p.poll() is None, "QEMU exited: %s" % p.stderr.read().decode()[-800:])
+        if p.poll() is not None:
+            check(False, "QEMU exited: %s" % p.stderr.read().decode()[-800:])
         check(time.monotonic() < deadline, "guest did not finish (results %s)"
               % [hex(xp(qmp, RESULT + 4 * i)) for i in range(5)])
         time.sleep(0.05)
