@@ -423,11 +423,33 @@ static void gr740_create_support_devices(GR740MachineState *gms,
     gr740_map_unimplemented(machine);
 }
 
+/*
+ * What the LEON CPU model needs to look like a GR740 LEON4FT (the CPU model
+ * is LEON3; target/sparc changes in qemu/patches/0002):
+ *  - %asr17: GR740_ASR17_CONFIG (gr740.h) besides INDEX and NWIN = 7.
+ *    FPU = GRFPU (UM 6.5), V8 mul/div (UM 6.2.4/6.2.5), no MAC (UM 6.2.6),
+ *    bit 26 set at reset as SIS's GR740 model reports (0x04000107).  NWP
+ *    (number of watchpoints) reads 0 although the GR740 has 4 (UM 6.2.10):
+ *    QEMU does not implement %asr24-31, so software must not rely on them.
+ *  - a trap with traps disabled enters error mode (halts the CPU) as on
+ *    hardware, rather than the LEON3 model's "ta 0 shuts QEMU down".
+ *    Error mode is not a guest panic for QEMU: the other CPUs go on, no
+ *    GUEST_PANICKED event is sent (the default panic action would end
+ *    QEMU and lose the state to debug); the CPU's QOM property
+ *    "error-mode" and a guest-error log line (-d guest_errors) report it,
+ *    and a system reset leaves it.
+ */
+static void gr740_cpu_config(SPARCCPU *cpu)
+{
+    qdev_prop_set_uint32(DEVICE(cpu), "asr17-config", GR740_ASR17_CONFIG);
+    cpu->env.def.features &= ~CPU_FEATURE_TA0_SHUTDOWN;
+}
+
 static void gr740_init(MachineState *machine)
 {
     GR740MachineState *gms = GR740_MACHINE(machine);
     MemoryRegion *sysmem = get_system_memory();
-    DeviceState *dev;
+    DeviceState *dev, *upcounter;
     unsigned i;
 
     if (machine->ram_size > GR740_SDRAM_MAX) {
@@ -438,12 +460,21 @@ static void gr740_init(MachineState *machine)
         exit(1);
     }
 
+    /* LEON4 up-counter (%asr22/%asr23), shared by all CPUs. */
+    upcounter = qdev_new(TYPE_GR740_UPCOUNTER);
+    object_property_add_child(OBJECT(machine), "upcounter",
+                              OBJECT(upcounter));
+    qdev_prop_set_uint32(upcounter, "num-cpus", machine->smp.cpus);
+    sysbus_realize_and_unref(SYS_BUS_DEVICE(upcounter), &error_fatal);
+
     for (i = 0; i < machine->smp.cpus; i++) {
         SPARCCPU *cpu = SPARC_CPU(object_new(machine->cpu_type));
 
+        gr740_cpu_config(cpu);
         qdev_realize(DEVICE(cpu), NULL, &error_fatal);
         object_unref(OBJECT(cpu));
         cpu_sparc_set_id(&cpu->env, i);
+        gr740_upcounter_connect_cpu(upcounter, &cpu->env);
         gms->cpus[i] = cpu;
         qemu_register_reset(gr740_cpu_reset, cpu);
     }

@@ -94,6 +94,22 @@
 #define TYPE_GR740_PNP          "gr740-pnp"
 #define TYPE_GR740_GPTIMER      "gr740-gptimer"
 #define TYPE_GR740_GRGPIO       "gr740-grgpio"
+#define TYPE_GR740_UPCOUNTER    "gr740-upcounter"
+
+/*
+ * LEON4 %asr17 (processor configuration) fields other than INDEX and NWIN,
+ * as the GR740 reports them; see gr740_cpu_config() in gr740.c.
+ */
+/*
+ * Bit 26 is 1 after reset in SIS's GR740 model (0x04000107); read here as
+ * DBPM (rw, disable branch prediction on I-cache misses).  UNCONFIRMED: the
+ * GR740-UM %asr17 table (sect. 6.10.3) was not reachable through our sources.
+ */
+#define GR740_ASR17_DBPM        (1u << 26)
+#define GR740_ASR17_FPU_GRFPU   (1u << 10)  /* FPU[11:10] = 01: GRFPU */
+#define GR740_ASR17_V8          (1u << 8)   /* V8 mul/div present */
+#define GR740_ASR17_CONFIG      (GR740_ASR17_DBPM | GR740_ASR17_FPU_GRFPU | \
+                                 GR740_ASR17_V8)
 
 /*
  * Interrupt lines (IRQ(A)MP bus lines).  Lines 16..31 are extended

@@ -42,6 +42,12 @@ void gr740_memscrub_report_error(DeviceState *memscrub, uint32_t addr,
 #define GR740_INJ_MASTER(v)      (((v) >> 36) & 0xf)
 #define GR740_INJ_HSIZE(v)       (((v) >> 40) & 0x7)
 
+/*
+ * LEON4 up-counter: serve %asr22/%asr23 of the CPU whose state is @env
+ * (its cpu_index must be below the device's "num-cpus").
+ */
+void gr740_upcounter_connect_cpu(DeviceState *upcounter, CPUArchState *env);
+
 /* Thermal sensor: the 7-bit code the sensor will report from now on. */
 void gr740_thsens_set_temperature(DeviceState *thsens, int code);
 
