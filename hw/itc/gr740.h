@@ -94,6 +94,7 @@
 #define TYPE_GR740_PNP          "gr740-pnp"
 #define TYPE_GR740_GPTIMER      "gr740-gptimer"
 #define TYPE_GR740_GRGPIO       "gr740-grgpio"
+#define TYPE_GR740_IRQAMP       "gr740-irqamp"
 
 /*
  * Interrupt lines (IRQ(A)MP bus lines).  Lines 16..31 are extended

@@ -42,6 +42,20 @@ void gr740_memscrub_report_error(DeviceState *memscrub, uint32_t addr,
 #define GR740_INJ_MASTER(v)      (((v) >> 36) & 0xf)
 #define GR740_INJ_HSIZE(v)       (((v) >> 40) & 0x7)
 
+/*
+ * IRQ(A)MP: processor @cpu takes the interrupt trap for @level (1..15),
+ * the acknowledge that clears the pending (or forced) interrupt and, on
+ * the extended interrupt level, latches PEXTACK.
+ */
+void gr740_irqamp_ack(DeviceState *irqamp, unsigned cpu, unsigned level);
+
+/*
+ * IRQ(A)MP: boot address register of processor @cpu; *@valid is BADDR.AS
+ * (use the address rather than the reset start address).
+ */
+uint32_t gr740_irqamp_boot_address(DeviceState *irqamp, unsigned cpu,
+                                   bool *valid);
+
 /* Thermal sensor: the 7-bit code the sensor will report from now on. */
 void gr740_thsens_set_temperature(DeviceState *thsens, int code);
 
