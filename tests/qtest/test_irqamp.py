@@ -408,6 +408,7 @@ def setup_awkward(d):
     d.w(ILEVEL, 1 << 3)
     d.w(BRDCST, 1 << 8)
     d.w(itstmpc(0), 3)
+    d.q.clock_step(1_000_000)               # non-zero timestamps
     d.w(pimask(0), (1 << 3) | (1 << 5) | (1 << 22) | (1 << 14))
     d.w(pimask(1), (1 << 8) | (1 << 9))
     d.w(pimask(3), 1 << 5)
