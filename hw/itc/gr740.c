@@ -78,9 +78,6 @@ struct GR740MachineState {
     unsigned irq_or_used[32];
 };
 
-/* Most sources one interrupt bus line can have (GRGPIO0/1 use them all). */
-#define GR740_IRQ_SOURCES_MAX   8
-
 /*
  * An input for one more source on bus interrupt line @line (1..31): the
  * next free input of the line's OR gate, whose output is the IRQ(A)MP's
@@ -93,7 +90,8 @@ static qemu_irq gr740_irq(GR740MachineState *gms, int line)
     if (!gms->irqamp || line <= 0 || line > 31) {
         return NULL;
     }
-    assert(gms->irq_or_used[line] < GR740_IRQ_SOURCES_MAX);
+    /* GRGPIO0/1 use every line; the last input is for fault injection. */
+    assert(gms->irq_or_used[line] < GR740_IRQ_INJECT_INPUT);
     return qdev_get_gpio_in(gms->irq_or[line], gms->irq_or_used[line]++);
 }
 
@@ -162,13 +160,13 @@ static void gr740_create_irqamp(GR740MachineState *gms, MachineState *machine)
     gms->irqamp = dev;
 
     for (i = 1; i < 32; i++) {
-        g_autofree char *name = g_strdup_printf("irq-line%u", i);
+        g_autofree char *name = g_strdup_printf(GR740_IRQ_LINE_CHILD, i);
         DeviceState *or = DEVICE(object_new(TYPE_OR_IRQ));
 
         object_property_add_child(OBJECT(gms), name, OBJECT(or));
         object_unref(OBJECT(or));
         object_property_set_int(OBJECT(or), "num-lines",
-                                GR740_IRQ_SOURCES_MAX, &error_fatal);
+                                GR740_IRQ_SOURCES, &error_fatal);
         qdev_realize(or, NULL, &error_fatal);
         qdev_connect_gpio_out(or, 0, qdev_get_gpio_in(dev, i));
         gms->irq_or[i] = or;

@@ -402,6 +402,30 @@ def test_undefined_offsets():
     d.close()
 
 
+def test_shared_line_and_fault_injection():
+    """Bus line 6 is the OR of its sources (/machine/irq-line6): a source
+    holding it high keeps it high through another source's pulse and
+    through an injected IRQ fault (itc-inject-fault kind=irq)."""
+    d = Irqamp()
+    orgate = "/machine/irq-line6"
+    itctest.qtest_set_irq_in(d.q, orgate, "unnamed-gpio-in", 0, 1)   # held
+    check_eq(d.r(IPEND), 1 << 6, "held source sets pending")
+    itctest.qtest_set_irq_in(d.q, orgate, "unnamed-gpio-in", 1, 1)   # a pulse
+    itctest.qtest_set_irq_in(d.q, orgate, "unnamed-gpio-in", 1, 0)
+    d.w(ICLEAR, 1 << 6)
+    check_eq(d.r(IPEND), 1 << 6, "after another source's pulse the line is still high")
+    f = d.q.qmp.cmd("itc-inject-fault", kind="irq", target="6")
+    check_eq(f["state"], "fired", "irq fault fired")
+    d.w(ICLEAR, 1 << 6)
+    check_eq(d.r(IPEND), 1 << 6, "after an injected pulse the line is still high")
+    itctest.qtest_set_irq_in(d.q, orgate, "unnamed-gpio-in", 0, 0)
+    d.w(ICLEAR, 1 << 6)
+    check_eq(d.r(IPEND), 0, "released: ICLEAR clears")
+    d.q.qmp.cmd("itc-inject-fault", kind="irq", target="6")
+    check_eq(d.r(IPEND), 1 << 6, "an injected pulse alone sets pending")
+    d.close()
+
+
 def setup_awkward(d):
     """Pending, forced, masked, extended, held, mapped, stamped state."""
     d.w(irqmap(1), 0x04050E07)              # bus line 6 -> controller line 14
@@ -488,6 +512,7 @@ def body():
     test_asmp_controllers()
     test_watchdog()
     test_undefined_offsets()
+    test_shared_line_and_fault_injection()
     test_vmstate_round_trip()
 
 
