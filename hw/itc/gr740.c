@@ -28,6 +28,7 @@
 #include "hw/misc/unimp.h"
 #include "hw/irq.h"
 #include "hw/or-irq.h"
+#include "system/cpus.h"
 #include "system/system.h"
 #include "system/qtest.h"
 #include "system/reset.h"
@@ -111,18 +112,32 @@ static void gr740_cpu_irq_ack(CPUSPARCState *env, int intno)
     gr740_irqamp_ack(env->irq_manager, env_cpu(env)->cpu_index, intno & 15);
 }
 
+/* Reset and run (on the CPU's own thread), keeping its interrupt input. */
 static void gr740_cpu_start_work(CPUState *cs, run_on_cpu_data data)
 {
     SPARCCPU *cpu = SPARC_CPU(cs);
+    uint32_t pil_in = cpu->env.pil_in;
 
+    cpu_reset(cs);
     cpu->env.pc = data.host_ulong;
     cpu->env.npc = data.host_ulong + 4;
+    cpu->env.pil_in = pil_in;
+    cpu_check_irqs(&cpu->env);
     cs->halted = 0;
 }
 
+/* Power-down (%asr19) as MPSTAT.STATUS shows it; a start in flight is not. */
+static bool gr740_cpu_powered_down(void *opaque, unsigned n)
+{
+    GR740MachineState *gms = opaque;
+    CPUState *cs = CPU(gms->cpus[n]);
+
+    return cs->halted && cpu_work_list_empty(cs);
+}
+
 /*
- * IRQ(A)MP MPSTAT started a CPU: it runs from its BADDR when BADDR.AS is
- * set, else from the reset start address.
+ * IRQ(A)MP MPSTAT (re)started a CPU: it runs from its BADDR when BADDR.AS
+ * is set, else from the reset start address.
  */
 static void gr740_cpu_start(void *opaque, int n, int level)
 {
@@ -172,6 +187,7 @@ static void gr740_create_irqamp(GR740MachineState *gms, MachineState *machine)
         gms->irq_or[i] = or;
     }
 
+    gr740_irqamp_set_power_down_hook(dev, gr740_cpu_powered_down, gms);
     for (i = 0; i < machine->smp.cpus; i++) {
         SPARCCPU *cpu = gms->cpus[i];
 

@@ -37,10 +37,11 @@
  *  - ASMPCTRL and ICSELR are writable only through controller 0; BADDR and
  *    MPSTAT start bits, like mask/force/extack, only through the
  *    processor's own controller (UM 21.2.1 for the latter).
- *  - A processor started through MPSTAT begins at BADDR.BOOTADDR when
- *    BADDR.AS = 1, else at the machine's reset start address.  STATUS
- *    shows "not yet started" only: a processor in power-down (%asr19)
- *    still reads 0.
+ *  - STATUS reads 1 for a processor not yet started and for one in
+ *    power-down (%asr19, asked through the machine's hook).  Writing 1
+ *    resets such a processor and starts it at BADDR.BOOTADDR when
+ *    BADDR.AS = 1, else at the machine's reset start address ("a halted
+ *    processor can be reset and restarted", UM 21.2.4).
  *  - WDOGCTRL.WDOGIRQ is read/write and resets to 0 (watchdog inputs do
  *    nothing until software chooses a line).
  *  - Two timestamp register sets per controller (ITSTMPC.TSTAMP = 2, UM
@@ -159,6 +160,8 @@ struct GR740IrqampState {
     uint32_t icselr[2];
     uint32_t irqmap[IRQAMP_NIRQMAP];
     uint32_t bus_level;             /* bus lines currently high */
+    GR740CpuPoweredDown powered_down;   /* machine hook, not state */
+    void *powered_down_opaque;
 
     /* Configuration */
     uint32_t ncpu;
@@ -406,9 +409,32 @@ uint32_t gr740_irqamp_boot_address(DeviceState *dev, unsigned cpu,
     return b & R_BADDR_BOOTADDR_MASK;
 }
 
-static uint32_t irqamp_mpstat(GR740IrqampState *s)
+void gr740_irqamp_set_power_down_hook(DeviceState *dev,
+                                      GR740CpuPoweredDown fn, void *opaque)
+{
+    GR740IrqampState *s = GR740_IRQAMP(dev);
+
+    s->powered_down = fn;
+    s->powered_down_opaque = opaque;
+}
+
+/* MPSTAT.STATUS: not yet started, or in power-down. */
+static uint32_t irqamp_status(GR740IrqampState *s)
 {
     uint32_t r = s->halted;
+    unsigned n;
+
+    for (n = 0; s->powered_down && n < s->ncpu; n++) {
+        if (s->powered_down(s->powered_down_opaque, n)) {
+            r |= 1u << n;
+        }
+    }
+    return r;
+}
+
+static uint32_t irqamp_mpstat(GR740IrqampState *s)
+{
+    uint32_t r = irqamp_status(s);
 
     r = FIELD_DP32(r, MPSTAT, EIRQ, s->eirq);
     r = FIELD_DP32(r, MPSTAT, ER, 1);
@@ -419,12 +445,13 @@ static uint32_t irqamp_mpstat(GR740IrqampState *s)
 
 static void irqamp_start_cpus(GR740IrqampState *s, unsigned c, uint32_t v)
 {
+    uint32_t status = irqamp_status(s);
     unsigned n;
 
     for (n = 0; n < s->ncpu; n++) {
         uint32_t bit = 1u << n;
 
-        if (!(v & bit) || !(s->halted & bit) || !irqamp_cpu_on(s, n, c)) {
+        if (!(v & bit) || !(status & bit) || !irqamp_cpu_on(s, n, c)) {
             continue;
         }
         s->halted &= ~bit;

@@ -7,7 +7,9 @@ instructions assembled here with the SPARC cross compiler:
   * CPU 0 forces interrupt 5 on itself, then pends extended line 20; with
     PIL 0 each must be taken exactly once (trap 0x15, then 0x1a = level 10),
     which needs the acknowledge of the trap to clear PIFORCE0 bit 5, IPEND
-    bit 20 and to latch 20 in PEXTACK0.
+    bit 20 and to latch 20 in PEXTACK0;
+  * CPU 1 powers down (%asr19): MPSTAT.STATUS shows it, and writing its bit
+    resets it and runs it from BADDR1 again.
 The guest stores what it saw in RAM; the test reads it over QMP.  Expected
 values: GR740-UM-DS sect. 21 (FACTS.md 2, 3.1), SPARC V8 trap types.
 Skips (77) without the cross compiler.
@@ -76,6 +78,26 @@ _start:
     st      %g2, [%g4 + 12]         /* IPEND */
     ld      [%g1 + 0xc0], %g2
     st      %g2, [%g4 + 16]         /* PEXTACK0 */
+    set     0x10030, %g6            /* run counts */
+4:  ld      [%g6 + 4], %g2          /* CPU 1 ran once ... */
+    cmp     %g2, 1
+    bne     4b
+     nop
+    set     1000000, %g3
+5:  ld      [%g1 + 0x10], %g2       /* ... and is in power-down */
+    andcc   %g2, 2, %g0
+    bne     6f
+     nop
+    subcc   %g3, 1, %g3
+    bne     5b
+     nop
+6:  st      %g2, [%g4 + 24]         /* MPSTAT then */
+    mov     2, %g2
+    st      %g2, [%g1 + 0x10]       /* MPSTAT: restart CPU 1 */
+7:  ld      [%g6 + 4], %g2
+    cmp     %g2, 2
+    bne     7b
+     nop
     set     0xd0d0, %g2
     st      %g2, [%g4 + 20]
 1:  ba      1b
@@ -96,6 +118,11 @@ via_baddr:                          /* CPU n started at its BADDR */
     set     0xbadd0000, %g2
     or      %g2, %g5, %g2
     st      %g2, [%g4 + %g3]
+    set     0x10030, %g4            /* count the runs */
+    ld      [%g4 + %g3], %g2
+    add     %g2, 1, %g2
+    st      %g2, [%g4 + %g3]
+    wr      %g0, %asr19             /* power down (ET = 0: for good) */
 3:  ba      3b
      nop
 trap:                               /* count traps, log their types */
@@ -159,7 +186,8 @@ def main():
             break
         time.sleep(0.05)
     qmp.cmd("stop")
-    res = [xp(qmp, RESULT + 4 * i) for i in range(6)]
+    res = [xp(qmp, RESULT + 4 * i) for i in range(7)]
+    runs = [xp(qmp, RESULT + 0x30 + 4 * i) for i in range(3)]
     cpus = [xp(qmp, RESULT + 0x20 + 4 * i) for i in range(3)]
     mpstat = xp(qmp, 0xFF904010)
     qmp.cmd("quit")
@@ -173,7 +201,9 @@ def main():
     check_eq(cpus[1], 0xBADD0001, "CPU 1 started at BADDR1 (AS = 1)")
     check_eq(cpus[2], 0x5EC00002, "CPU 2 started at the reset address (AS = 0)")
     check_eq(cpus[0], 0, "CPU 0 never ran the secondary paths")
-    check_eq(mpstat & 0xFFFF, 0, "MPSTAT.STATUS: every CPU running")
+    check_eq(res[6] & 0xFFFF, 0b0010, "MPSTAT.STATUS with CPU 1 in power-down")
+    check_eq(runs[1], 2, "CPU 1 ran from BADDR1 twice (start, restart)")
+    check_eq(mpstat & 0xFFFF, 0b0010, "MPSTAT.STATUS at the end: CPU 1 powered down again")
 
 
 itctest.run_test(main)
