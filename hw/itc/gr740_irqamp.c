@@ -481,12 +481,12 @@ static void irqamp_guest_error(const char *what, unsigned c, hwaddr o,
                   " of controller %u (0x%08x)\n", what, o, c, v);
 }
 
-/* Processor index of a per-processor register at @o, or -1. */
-static int irqamp_cpu_reg(GR740IrqampState *s, hwaddr o, hwaddr base)
+/* Is @o the register at @base of a processor (then its index in *@n)? */
+static bool irqamp_cpu_reg(GR740IrqampState *s, hwaddr o, hwaddr base,
+                           unsigned *n)
 {
-    unsigned n = (o - base) / 4;
-
-    return (o >= base && o < base + 0x40 && n < s->ncpu) ? (int)n : -1;
+    *n = (o - base) / 4;
+    return o >= base && o < base + 0x40 && *n < s->ncpu;
 }
 
 static uint64_t irqamp_read(void *opaque, hwaddr offset, unsigned size)
@@ -496,7 +496,7 @@ static uint64_t irqamp_read(void *opaque, hwaddr offset, unsigned size)
     hwaddr o = offset % IRQAMP_CTRL_STRIDE;
     GR740IrqampCtrl *ctrl = &s->ctrl[c < s->nctrl ? c : 0];
     uint32_t r = 0;
-    int n;
+    unsigned n;
 
     if (c >= s->nctrl) {
         irqamp_guest_error("read", c, o, 0);
@@ -532,13 +532,13 @@ static uint64_t irqamp_read(void *opaque, hwaddr offset, unsigned size)
         r = s->icselr[(o - A_ICSELR0) / 4];
         break;
     default:
-        if ((n = irqamp_cpu_reg(s, o, A_PIMASK)) >= 0) {
+        if (irqamp_cpu_reg(s, o, A_PIMASK, &n)) {
             r = s->pimask[n];
-        } else if ((n = irqamp_cpu_reg(s, o, A_PIFORCE)) >= 0) {
+        } else if (irqamp_cpu_reg(s, o, A_PIFORCE, &n)) {
             r = s->piforce[n];
-        } else if ((n = irqamp_cpu_reg(s, o, A_PEXTACK)) >= 0) {
+        } else if (irqamp_cpu_reg(s, o, A_PEXTACK, &n)) {
             r = s->pextack[n];
-        } else if ((n = irqamp_cpu_reg(s, o, A_BADDR)) >= 0) {
+        } else if (irqamp_cpu_reg(s, o, A_BADDR, &n)) {
             r = s->baddr[n];
         } else if (o >= A_ITCNT && o < A_ITCNT + 0x10 * IRQAMP_NTSTAMP) {
             GR740IrqampTstamp *t = &ctrl->ts[(o - A_ITCNT) / 0x10];
@@ -577,7 +577,7 @@ static void irqamp_write(void *opaque, hwaddr offset, uint64_t value,
     hwaddr o = offset % IRQAMP_CTRL_STRIDE;
     GR740IrqampCtrl *ctrl = &s->ctrl[c < s->nctrl ? c : 0];
     uint32_t v = value;
-    int n;
+    unsigned n;
 
     trace_gr740_irqamp_write(offset, v);
     if (c >= s->nctrl) {
@@ -624,17 +624,17 @@ static void irqamp_write(void *opaque, hwaddr offset, uint64_t value,
         }
         break;
     default:
-        if ((n = irqamp_cpu_reg(s, o, A_PIMASK)) >= 0) {
+        if (irqamp_cpu_reg(s, o, A_PIMASK, &n)) {
             if (irqamp_cpu_on(s, n, c)) {
                 s->pimask[n] = v & irqamp_valid_lines(s);
             }
-        } else if ((n = irqamp_cpu_reg(s, o, A_PIFORCE)) >= 0) {
+        } else if (irqamp_cpu_reg(s, o, A_PIFORCE, &n)) {
             irqamp_write_piforce(s, c, n, v);
-        } else if ((n = irqamp_cpu_reg(s, o, A_PEXTACK)) >= 0) {
+        } else if (irqamp_cpu_reg(s, o, A_PEXTACK, &n)) {
             if (irqamp_cpu_on(s, n, c)) {
                 s->pextack[n] = v & R_PEXTACK_EID_MASK;
             }
-        } else if ((n = irqamp_cpu_reg(s, o, A_BADDR)) >= 0) {
+        } else if (irqamp_cpu_reg(s, o, A_BADDR, &n)) {
             if (irqamp_cpu_on(s, n, c)) {
                 s->baddr[n] = v & (R_BADDR_BOOTADDR_MASK | R_BADDR_AS_MASK);
             }
