@@ -26,6 +26,9 @@
 #include "hw/sysbus.h"
 #include "hw/qdev-properties.h"
 #include "hw/misc/unimp.h"
+#include "hw/irq.h"
+#include "hw/or-irq.h"
+#include "system/cpus.h"
 #include "system/system.h"
 #include "system/qtest.h"
 #include "system/reset.h"
@@ -71,15 +74,130 @@ struct GR740MachineState {
     MemoryRegion prom;
     uint32_t start_pc;
     DeviceState *irqamp;        /* IRQ(A)MP; NULL until created */
+    /* Interrupt bus: line n is the OR of its sources (irq_or[n]). */
+    DeviceState *irq_or[32];
+    unsigned irq_or_used[32];
 };
 
 /*
- * The IRQ(A)MP input for bus interrupt line @line (1..31), or NULL (an
- * unconnected line) while the interrupt controller does not exist yet.
+ * An input for one more source on bus interrupt line @line (1..31): the
+ * next free input of the line's OR gate, whose output is the IRQ(A)MP's
+ * input @line, so sources sharing a line (GRGPIO lines map anywhere)
+ * cannot lower each other's level.  NULL (unconnected) for line 0 or
+ * while the interrupt controller does not exist yet.
  */
 static qemu_irq gr740_irq(GR740MachineState *gms, int line)
 {
-    return gms->irqamp ? qdev_get_gpio_in(gms->irqamp, line) : NULL;
+    if (!gms->irqamp || line <= 0 || line > 31) {
+        return NULL;
+    }
+    /* GRGPIO0/1 use every line; the last input is for fault injection. */
+    assert(gms->irq_or_used[line] < GR740_IRQ_INJECT_INPUT);
+    return qdev_get_gpio_in(gms->irq_or[line], gms->irq_or_used[line]++);
+}
+
+/* IRQ(A)MP output: the interrupt level (0..15) presented to a CPU. */
+static void gr740_cpu_set_level(void *opaque, int n, int level)
+{
+    SPARCCPU *cpu = opaque;
+    CPUSPARCState *env = &cpu->env;
+
+    env->pil_in = level ? 1u << level : 0;
+    cpu_check_irqs(env);
+}
+
+/* The CPU takes an interrupt trap: acknowledge it to the IRQ(A)MP. */
+static void gr740_cpu_irq_ack(CPUSPARCState *env, int intno)
+{
+    gr740_irqamp_ack(env->irq_manager, env_cpu(env)->cpu_index, intno & 15);
+}
+
+/* Reset and run (on the CPU's own thread), keeping its interrupt input. */
+static void gr740_cpu_start_work(CPUState *cs, run_on_cpu_data data)
+{
+    SPARCCPU *cpu = SPARC_CPU(cs);
+    uint32_t pil_in = cpu->env.pil_in;
+
+    cpu_reset(cs);
+    cpu->env.pc = data.host_ulong;
+    cpu->env.npc = data.host_ulong + 4;
+    cpu->env.pil_in = pil_in;
+    cpu_check_irqs(&cpu->env);
+    cs->halted = 0;
+}
+
+/* Power-down (%asr19) as MPSTAT.STATUS shows it; a start in flight is not. */
+static bool gr740_cpu_powered_down(void *opaque, unsigned n)
+{
+    GR740MachineState *gms = opaque;
+    CPUState *cs = CPU(gms->cpus[n]);
+
+    return cs->halted && cpu_work_list_empty(cs);
+}
+
+/*
+ * IRQ(A)MP MPSTAT (re)started a CPU: it runs from its BADDR when BADDR.AS
+ * is set, else from the reset start address.
+ */
+static void gr740_cpu_start(void *opaque, int n, int level)
+{
+    SPARCCPU *cpu = opaque;
+    GR740MachineState *gms = GR740_MACHINE(qdev_get_machine());
+    bool use_baddr;
+    uint32_t pc;
+
+    if (!level) {
+        return;
+    }
+    pc = gr740_irqamp_boot_address(gms->irqamp, CPU(cpu)->cpu_index,
+                                   &use_baddr);
+    async_run_on_cpu(CPU(cpu), gr740_cpu_start_work,
+                     RUN_ON_CPU_HOST_ULONG(use_baddr ? pc : gms->start_pc));
+}
+
+/*
+ * The IRQ(A)MP (first, so that every other device can be wired to it
+ * through gr740_irq()), the OR gates of the interrupt bus lines, and the
+ * CPUs' interrupt level, acknowledge and start signals.
+ */
+static void gr740_create_irqamp(GR740MachineState *gms, MachineState *machine)
+{
+    const GR740PnpEntry *e = gr740_pnp_find("irqamp", GR740_PNP_APB0);
+    DeviceState *dev = qdev_new(TYPE_GR740_IRQAMP);
+    unsigned i;
+
+    assert(e && e->mmio_bar >= 0);
+    object_property_add_child(OBJECT(gms), "irqamp", OBJECT(dev));
+    qdev_prop_set_uint32(dev, "ncpu", machine->smp.cpus);
+    qdev_prop_set_uint32(dev, "eirq", GR740_EIRQ);
+    sysbus_realize_and_unref(SYS_BUS_DEVICE(dev), &error_fatal);
+    sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, e->bar[e->mmio_bar].addr);
+    gms->irqamp = dev;
+
+    for (i = 1; i < 32; i++) {
+        g_autofree char *name = g_strdup_printf(GR740_IRQ_LINE_CHILD, i);
+        DeviceState *or = DEVICE(object_new(TYPE_OR_IRQ));
+
+        object_property_add_child(OBJECT(gms), name, OBJECT(or));
+        object_unref(OBJECT(or));
+        object_property_set_int(OBJECT(or), "num-lines",
+                                GR740_IRQ_SOURCES, &error_fatal);
+        qdev_realize(or, NULL, &error_fatal);
+        qdev_connect_gpio_out(or, 0, qdev_get_gpio_in(dev, i));
+        gms->irq_or[i] = or;
+    }
+
+    gr740_irqamp_set_power_down_hook(dev, gr740_cpu_powered_down, gms);
+    for (i = 0; i < machine->smp.cpus; i++) {
+        SPARCCPU *cpu = gms->cpus[i];
+
+        cpu->env.irq_manager = dev;
+        cpu->env.qemu_irq_ack = gr740_cpu_irq_ack;
+        qdev_connect_gpio_out_named(dev, "cpu-irq", i,
+            qemu_allocate_irq(gr740_cpu_set_level, cpu, 0));
+        qdev_connect_gpio_out_named(dev, "cpu-start", i,
+            qemu_allocate_irq(gr740_cpu_start, cpu, 0));
+    }
 }
 
 /* SPARC V8 instruction encodings for the generated boot stub. */
@@ -346,7 +464,6 @@ static void gr740_map_unimplemented(MachineState *machine)
           GR740_L2C_WINDOW_SIZE - GR740_L2C_REG_SIZE },
         { "gr740.iommu",        GR740_IOMMU_BASE, 0x1000 },
         { "gr740.grgpio0",      GR740_GRGPIO0_BASE, 0x1000 },
-        { "gr740.irqamp",       GR740_IRQAMP_BASE, GR740_IRQAMP_SIZE },
         { "gr740.gptimer0",     GR740_GPTIMER_BASE(0), 0x1000 },
         { "gr740.gptimer1",     GR740_GPTIMER_BASE(1), 0x1000 },
         { "gr740.gptimer2",     GR740_GPTIMER_BASE(2), 0x1000 },
@@ -484,6 +601,9 @@ static void gr740_init(MachineState *machine)
     memory_region_init_rom(&gms->prom, NULL, "gr740.prom", GR740_PROM_SIZE,
                            &error_fatal);
     memory_region_add_subregion(sysmem, GR740_PROM_BASE, &gms->prom);
+
+    /* The interrupt controller before every device that calls gr740_irq(). */
+    gr740_create_irqamp(gms, machine);
 
     /* APBUART0/1 on the first two serial ports (recorded chardev input). */
     for (i = 0; i < 2; i++) {

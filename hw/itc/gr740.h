@@ -43,7 +43,8 @@
 #define GR740_GRGPIO0_BASE      (GR740_APB0_BASE + 0x2000)
 #define GR740_FTMCTRL_BASE      (GR740_APB0_BASE + 0x3000)
 #define GR740_IRQAMP_BASE       (GR740_APB0_BASE + 0x4000)
-#define GR740_IRQAMP_SIZE       0x4000u   /* 4 internal controllers */
+/* 4 internal controllers, one every 0x1000 (GR740-UM-DS 21.2.1) */
+#define GR740_IRQAMP_SIZE       0x4000u
 #define GR740_GPTIMER_BASE(n)   (GR740_APB0_BASE + 0x8000 + 0x1000 * (n))
 #define GR740_GPTIMER_UNITS     5
 #define GR740_SPWROUTER_AMBA_BASE(n) (GR740_APB0_BASE + 0xD000 + 0x1000 * (n))
@@ -95,6 +96,7 @@
 #define TYPE_GR740_GPTIMER      "gr740-gptimer"
 #define TYPE_GR740_GRGPIO       "gr740-grgpio"
 #define TYPE_GR740_UPCOUNTER    "gr740-upcounter"
+#define TYPE_GR740_IRQAMP       "gr740-irqamp"
 
 /*
  * LEON4 %asr17 (processor configuration) fields other than INDEX and NWIN,
@@ -125,6 +127,16 @@
  * plug&play, a wrong number here is self-consistent, not fatal.
  */
 #define GR740_EIRQ              10
+
+/*
+ * Each bus line is the OR of its sources: QOM child /machine/irq-lineN (an
+ * or-irq with GR740_IRQ_SOURCES inputs) drives IRQ(A)MP input N.  The
+ * last input is kept for fault injection (gr740_fault.c), so an injected
+ * pulse cannot lower a line a device holds high.
+ */
+#define GR740_IRQ_SOURCES       8
+#define GR740_IRQ_INJECT_INPUT  (GR740_IRQ_SOURCES - 1)
+#define GR740_IRQ_LINE_CHILD    "irq-line%u"
 #define GR740_IRQ_GPTIMER0      1   /* GPTIMER0: timers 0..4 on 1..5 (SI=1) */
 /* First line of GPTIMER unit n: unit 0: 1..5; units 1..4: one line each, 6..9 */
 #define GR740_IRQ_GPTIMER(n)    ((n) == 0 ? GR740_IRQ_GPTIMER0 : 5 + (n))

@@ -48,6 +48,28 @@ void gr740_memscrub_report_error(DeviceState *memscrub, uint32_t addr,
  */
 void gr740_upcounter_connect_cpu(DeviceState *upcounter, CPUArchState *env);
 
+/*
+ * IRQ(A)MP: processor @cpu takes the interrupt trap for @level (1..15),
+ * the acknowledge that clears the pending (or forced) interrupt and, on
+ * the extended interrupt level, latches PEXTACK.
+ */
+void gr740_irqamp_ack(DeviceState *irqamp, unsigned cpu, unsigned level);
+
+/*
+ * IRQ(A)MP: boot address register of processor @cpu; *@valid is BADDR.AS
+ * (use the address rather than the reset start address).
+ */
+uint32_t gr740_irqamp_boot_address(DeviceState *irqamp, unsigned cpu,
+                                   bool *valid);
+
+/*
+ * IRQ(A)MP: how the machine tells whether processor @cpu is in power-down
+ * (MPSTAT.STATUS reads 1 for it, and writing 1 restarts it).
+ */
+typedef bool (*GR740CpuPoweredDown)(void *opaque, unsigned cpu);
+void gr740_irqamp_set_power_down_hook(DeviceState *irqamp,
+                                      GR740CpuPoweredDown fn, void *opaque);
+
 /* Thermal sensor: the 7-bit code the sensor will report from now on. */
 void gr740_thsens_set_temperature(DeviceState *thsens, int code);
 

@@ -30,6 +30,7 @@
 #include "chardev/char.h"
 #include "cpu.h"
 #include "trace.h"
+#include "gr740.h"
 #include "gr740_fault.h"
 
 OBJECT_DECLARE_SIMPLE_TYPE(GR740FaultInjector, GR740_FAULT_INJECTOR)
@@ -228,6 +229,8 @@ static bool itc_apply_irq(ItcFault *f, Error **errp)
 {
     uint64_t line;
     DeviceState *irqamp;
+    g_autofree char *path = NULL;
+    Object *or;
     qemu_irq irq;
 
     if (!itc_parse_irq((const char *)f->target, &line, errp)) {
@@ -237,7 +240,14 @@ static bool itc_apply_irq(ItcFault *f, Error **errp)
     if (!irqamp) {
         return false;
     }
-    irq = qdev_get_gpio_in(irqamp, line);
+    /*
+     * Through the line's OR gate when the machine has one, so that the
+     * pulse's falling edge does not hide a level a device holds.
+     */
+    path = g_strdup_printf("/machine/" GR740_IRQ_LINE_CHILD, (unsigned)line);
+    or = object_resolve_path(path, NULL);
+    irq = or ? qdev_get_gpio_in(DEVICE(or), GR740_IRQ_INJECT_INPUT)
+             : qdev_get_gpio_in(irqamp, line);
     for (uint32_t i = 0; i < f->count; i++) {
         qemu_irq_pulse(irq);
     }

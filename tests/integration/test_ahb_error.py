@@ -110,6 +110,7 @@ def main():
     qmp = itctest.accept_qmp(lst, p)
     deadline = time.monotonic() + 30
     while xp(qmp, RESULT + 16) != 0xD0D0:
+        # (read stderr only once QEMU has exited: before, read() blocks)
         if p.poll() is not None:
             check(False, "QEMU exited: %s" % p.stderr.read().decode()[-800:])
         check(time.monotonic() < deadline, "guest did not finish (results %s)"

@@ -3,11 +3,11 @@
 MPSTAT; each secondary reports in on the UART and adds 2000 to a shared
 counter under a casa spinlock.  All four CPUs must report in, and the
 1 Hz housekeeping packet must show cpus=4 and smp=6000 (a lost update
-would show less).  Skips (77) while the machine has no IRQ(A)MP.
+would show less).  The gr740 machine has an IRQ(A)MP, so an FSW that does
+not find one in plug&play is a failure, not a skip.
 """
 # itc-test-timeout: 120
 import re
-import sys
 
 import fswtest
 import itctest
@@ -22,9 +22,8 @@ def body():
     if b"IRQAMP not found" in run.output():
         cmd = run.repro()
         run.quit()
-        print("SKIP: the gr740 machine has no IRQ(A)MP yet, so CPUs 1..3 cannot be started "
-              "(%s)" % cmd)
-        sys.exit(77)
+        check(False, "the FSW did not find the IRQ(A)MP in plug&play, so CPUs 1..3 "
+              "cannot be started\nreproduce: %s" % cmd)
     m = run.wait_for(rb"HK [0-9a-f]{4} up=1s [^\n]*\n", timeout=90)
     out = run.output()
     cmd = run.repro()
