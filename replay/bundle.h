@@ -24,6 +24,9 @@ enum {
 #define BUNDLE_FORMAT "itc-bundle"
 #define BUNDLE_FORMAT_VERSION 1
 #define BUNDLE_MANIFEST "manifest.json"
+/* the checkpoints: a qcow2 with internal snapshots, zstd-compressed (a
+ * manifest naming a file without .zst means an uncompressed qcow2) */
+#define BUNDLE_SNAPSHOTS_FILE "checkpoints.qcow2.zst"
 #define BUNDLE_MANIFEST_MAX (4u << 20)
 #define BUNDLE_MAX_CHECKPOINTS 100000
 #define BUNDLE_MAX_FILE_SIZE (G_GUINT64_CONSTANT(1) << 40)

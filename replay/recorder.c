@@ -534,7 +534,10 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
         return FALSE;
     }
     g_autofree char *log_path = g_build_filename(rundir, "replay.bin", NULL);
-    g_autofree char *qcow2 = g_build_filename(bdir, "checkpoints.qcow2", NULL);
+    /* the qcow2 is built in the run directory and stored zstd-compressed:
+     * its snapshots are mostly zero-page records (12 MB -> 0.2 MB) */
+    g_autofree char *qcow2 = g_build_filename(rundir, "checkpoints.qcow2", NULL);
+    g_autofree char *qcow2_zst = g_build_filename(bdir, BUNDLE_SNAPSHOTS_FILE, NULL);
     g_autofree char *fsw = g_build_filename(bdir, "fsw.elf", NULL);
     g_autofree char *uart = g_build_filename(bdir, "uart.log", NULL);
     g_autofree char *input = g_build_filename(bdir, "input.txt", NULL);
@@ -548,7 +551,8 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
                   checkpoint_pass(o, rundir, log_path, qcow2, fsw, uart, &res, m, stats, error);
     if (ok) {
         gint64 t0 = g_get_monotonic_time();
-        ok = bundle_zstd_compress(log_path, zst, ZSTD_LEVEL, error);
+        ok = bundle_zstd_compress(log_path, zst, ZSTD_LEVEL, error) &&
+             bundle_zstd_compress(qcow2, qcow2_zst, ZSTD_LEVEL, error);
         stats->compress_seconds = since(t0);
     }
     if (ok) {
@@ -570,7 +574,7 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
              (!o->input || bundle_file_describe(&m->input, bdir, "input.txt", error)) &&
              bundle_file_describe(&m->replay_log, bdir, "replay.bin.zst", error) &&
              bundle_file_describe(&m->uart, bdir, "uart.log", error) &&
-             bundle_file_describe(&m->snapshots, bdir, "checkpoints.qcow2", error) &&
+             bundle_file_describe(&m->snapshots, bdir, BUNDLE_SNAPSHOTS_FILE, error) &&
              bundle_manifest_save(m, bdir, error);
     }
     stats->end_reason = g_strdup(res.reason);

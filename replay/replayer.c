@@ -38,7 +38,9 @@ ReplayBundle *replay_bundle_open(const char *bundle_dir, const QemuInstall *inst
     g_autofree char *q = g_build_filename(bundle_dir, b->m->snapshots.file, NULL);
     guint64 n = 0;
     if (!bundle_zstd_decompress(zst, b->log_path, b->m->replay_log_uncompressed_size, &n, error) ||
-        !bundle_copy_file(q, b->qcow2_path, error)) {
+        !(g_str_has_suffix(q, ".zst")
+              ? bundle_zstd_decompress(q, b->qcow2_path, BUNDLE_MAX_FILE_SIZE, NULL, error)
+              : bundle_copy_file(q, b->qcow2_path, error))) {
         replay_bundle_close(b);
         return NULL;
     }

@@ -62,11 +62,16 @@ def strip_checkpoints(src, dst):
     """A copy of bundle SRC with only the start snapshot ("init")."""
     shutil.copytree(src, dst)
     qimg = os.path.join(itctest.BUILD, "qemu-build", "qemu-img")
-    q = os.path.join(dst, "checkpoints.qcow2")
     with open(os.path.join(dst, "manifest.json")) as f:
         m = json.load(f)
+    q = os.path.join(dst, m["snapshots"]["file"])
+    raw = q[:-4] if q.endswith(".zst") else q
+    if raw != q:
+        subprocess.run(["zstd", "-q", "-d", "-f", q, "-o", raw], check=True)
     for c in m["checkpoints"]:
-        subprocess.run([qimg, "snapshot", "-d", c["name"], q], check=True)
+        subprocess.run([qimg, "snapshot", "-d", c["name"], raw], check=True)
+    if raw != q:
+        subprocess.run(["zstd", "-q", "-f", "--rm", raw, "-o", q], check=True)
     m["checkpoints"] = []
     import hashlib
     h = hashlib.sha256()

@@ -40,7 +40,8 @@ def main():
     subprocess.run(["zstd", "-q", "-d", os.path.join(bundle, "replay.bin.zst"), "-o", log],
                    check=True)
     qcow2 = os.path.join(d, "ckpt.qcow2")
-    subprocess.run(["cp", os.path.join(bundle, "checkpoints.qcow2"), qcow2], check=True)
+    subprocess.run(["zstd", "-q", "-d", os.path.join(bundle, "checkpoints.qcow2.zst"), "-o",
+                    qcow2], check=True)
 
     sock = os.path.join(d, "qmp.sock")
     lst = itctest.qmp_listener(sock)
