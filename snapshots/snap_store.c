@@ -5,17 +5,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
 
-#define MANIFEST_MAGIC "ITCSNAP1"
+#define MANIFEST_MAGIC_V1 "ITCSNAP1"
+#define MANIFEST_MAGIC "ITCSNAP2"
 #define IDX_MAGIC "ITCIDX01"
 #define PACK_MAGIC "ITCPACK1"
 #define MAGIC_LEN 8
 #define HASH_LEN 16
-#define MANIFEST_HDR (MAGIC_LEN + 8 + HASH_LEN + 8 + 8 + 8 + 8)
+#define MANIFEST_HDR_V1 (MAGIC_LEN + 8 + HASH_LEN + 8 + 8 + 8 + 8)
+#define MANIFEST_HDR (MANIFEST_HDR_V1 + 3 * HASH_LEN)
+/* Longest parent chain written; longer chains are refused on read. */
+#define MAX_CHAIN 32
+#define MAX_CHAIN_READ 256
+#define BODY_CACHE 4
+#define OUT_BUF (1u << 20)
 #define PACK_ENTRY_HDR (HASH_LEN + 4 + 8)
 #define IDX_ENTRY (HASH_LEN + 8 + 4)
 #define MAX_MANIFEST (1u << 30)
@@ -25,15 +33,23 @@ G_DEFINE_QUARK(snap - store - error - quark, snap_store_error)
 
 typedef struct {
     guint pack;
-    guint64 off;
     guint32 clen;
+    guint64 off;
 } PageLoc;
+
+typedef struct {
+    const guint8 *base; /* read-only mapping of a whole pack file */
+    gsize len;
+} PackMap;
 
 struct SnapStore {
     char *dir, *packdir, *snapdir;
     GPtrArray *packs;  /* pack base names (without extension) */
     GHashTable *pages; /* 16-byte hash -> PageLoc */
-    GHashTable *fds;   /* pack index -> fd+1 */
+    GArray *maps;      /* PackMap per pack, mapped on first use */
+    ZSTD_DCtx *dctx;
+    GHashTable *bodies; /* snapshot id -> GBytes manifest body (recently used) */
+    GQueue *body_order;
     guint8 zero_hash[HASH_LEN];
 };
 
@@ -199,7 +215,11 @@ static SnapStore *store_new(const char *dir, GError **error)
     s->snapdir = g_build_filename(dir, "snaps", NULL);
     s->packs = g_ptr_array_new_with_free_func(g_free);
     s->pages = g_hash_table_new_full(hash_key, hash_eq, g_free, g_free);
-    s->fds = g_hash_table_new(g_direct_hash, g_direct_equal);
+    s->maps = g_array_new(FALSE, TRUE, sizeof(PackMap));
+    s->dctx = ZSTD_createDCtx();
+    s->bodies =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
+    s->body_order = g_queue_new();
     guint8 zero[SNAP_PAGE_SIZE] = {0};
     hash128(zero, sizeof zero, s->zero_hash);
     if (g_mkdir_with_parents(s->packdir, 0755) < 0 || g_mkdir_with_parents(s->snapdir, 0755) < 0) {
@@ -225,17 +245,19 @@ SnapStore *snap_store_open(const char *dir, GError **error)
     return s;
 }
 
-static void close_fd(gpointer k, gpointer v, gpointer u)
-{
-    close(GPOINTER_TO_INT(v) - 1);
-}
-
 void snap_store_close(SnapStore *s)
 {
     if (!s)
         return;
-    g_hash_table_foreach(s->fds, close_fd, NULL);
-    g_hash_table_destroy(s->fds);
+    for (guint i = 0; i < s->maps->len; i++) {
+        PackMap *pm = &g_array_index(s->maps, PackMap, i);
+        if (pm->base)
+            munmap((void *)pm->base, pm->len);
+    }
+    g_array_free(s->maps, TRUE);
+    ZSTD_freeDCtx(s->dctx);
+    g_hash_table_destroy(s->bodies);
+    g_queue_free_full(s->body_order, g_free);
     g_hash_table_destroy(s->pages);
     g_ptr_array_free(s->packs, TRUE);
     g_free(s->dir);
@@ -244,44 +266,80 @@ void snap_store_close(SnapStore *s)
     g_free(s);
 }
 
-/* Reads one page by hash, checking the entry checksum and content hash. */
-static gboolean read_page(SnapStore *s, const guint8 *h, guint8 *out, GError **error)
+static gboolean page_corrupt(SnapStore *s, const PageLoc *loc, const guint8 *h, GError **error,
+                             const char *what)
+{
+    g_autofree char *hx = hex(h, HASH_LEN);
+    g_autofree char *obj =
+        g_strdup_printf("pack %s.pack page %s", (char *)s->packs->pdata[loc->pack], hx);
+    return corrupt(error, obj, what);
+}
+
+static const PackMap *pack_map(SnapStore *s, guint pack, GError **error)
+{
+    if (s->maps->len < s->packs->len)
+        g_array_set_size(s->maps, s->packs->len);
+    PackMap *pm = &g_array_index(s->maps, PackMap, pack);
+    if (pm->base)
+        return pm;
+    g_autofree char *path =
+        g_strdup_printf("%s/%s.pack", s->packdir, (char *)s->packs->pdata[pack]);
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        io_fail(error, path, "cannot open");
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    void *m = st.st_size > 0 ? mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+    close(fd);
+    if (m == MAP_FAILED) {
+        io_fail(error, path, "cannot map");
+        return NULL;
+    }
+    madvise(m, st.st_size, MADV_WILLNEED);
+    pm->base = m;
+    pm->len = st.st_size;
+    return pm;
+}
+
+/* Reads one page by hash into OUT, checking the entry header and the chunk
+ * checksum; with CHECK_CONTENT also the content hash (export skips it: the
+ * whole reconstructed stream is checked against its XXH3-128 anyway). */
+static gboolean read_page(SnapStore *s, const guint8 *h, guint8 *out, gboolean check_content,
+                          GError **error)
 {
     if (!memcmp(h, s->zero_hash, HASH_LEN)) {
         memset(out, 0, SNAP_PAGE_SIZE);
         return TRUE;
     }
-    g_autofree char *hx = hex(h, HASH_LEN);
     PageLoc *loc = g_hash_table_lookup(s->pages, h);
-    if (!loc)
+    if (!loc) {
+        g_autofree char *hx = hex(h, HASH_LEN);
         return corrupt(error, hx, "page missing from store");
-    const char *base = s->packs->pdata[loc->pack];
-    g_autofree char *obj = g_strdup_printf("pack %s.pack page %s", base, hx);
-    int fd = GPOINTER_TO_INT(g_hash_table_lookup(s->fds, GUINT_TO_POINTER(loc->pack))) - 1;
-    if (fd < 0) {
-        g_autofree char *path = g_strdup_printf("%s/%s.pack", s->packdir, base);
-        fd = open(path, O_RDONLY);
-        if (fd < 0)
-            return io_fail(error, path, "cannot open");
-        g_hash_table_insert(s->fds, GUINT_TO_POINTER(loc->pack), GINT_TO_POINTER(fd + 1));
     }
+    const PackMap *pm = pack_map(s, loc->pack, error);
+    if (!pm)
+        return FALSE;
     if (loc->clen > ZSTD_compressBound(SNAP_PAGE_SIZE))
-        return corrupt(error, obj, "bad compressed length in index");
-    g_autofree guint8 *e = g_malloc(PACK_ENTRY_HDR + loc->clen);
-    ssize_t r = pread(fd, e, PACK_ENTRY_HDR + loc->clen, loc->off);
-    if (r != (ssize_t)(PACK_ENTRY_HDR + loc->clen))
-        return corrupt(error, obj, "truncated");
+        return page_corrupt(s, loc, h, error, "bad compressed length in index");
+    if (loc->off > pm->len || pm->len - loc->off < PACK_ENTRY_HDR + (guint64)loc->clen)
+        return page_corrupt(s, loc, h, error, "truncated");
+    const guint8 *e = pm->base + loc->off;
     if (memcmp(e, h, HASH_LEN) || get_be(e + HASH_LEN, 4) != loc->clen)
-        return corrupt(error, obj, "entry header does not match index");
+        return page_corrupt(s, loc, h, error, "entry header does not match index");
     if (XXH3_64bits(e + PACK_ENTRY_HDR, loc->clen) != get_be(e + HASH_LEN + 4, 8))
-        return corrupt(error, obj, "chunk checksum mismatch");
-    size_t n = ZSTD_decompress(out, SNAP_PAGE_SIZE, e + PACK_ENTRY_HDR, loc->clen);
+        return page_corrupt(s, loc, h, error, "chunk checksum mismatch");
+    size_t n = ZSTD_decompressDCtx(s->dctx, out, SNAP_PAGE_SIZE, e + PACK_ENTRY_HDR, loc->clen);
     if (ZSTD_isError(n) || n != SNAP_PAGE_SIZE)
-        return corrupt(error, obj, "cannot decompress");
-    guint8 got[HASH_LEN];
-    hash128(out, SNAP_PAGE_SIZE, got);
-    if (memcmp(got, h, HASH_LEN))
-        return corrupt(error, obj, "content hash mismatch");
+        return page_corrupt(s, loc, h, error, "cannot decompress");
+    if (!check_content)
+        return TRUE;
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(out, SNAP_PAGE_SIZE));
+    if (memcmp(c.digest, h, HASH_LEN))
+        return page_corrupt(s, loc, h, error, "content hash mismatch");
     return TRUE;
 }
 
@@ -424,29 +482,372 @@ static gboolean finish_pack(SnapIngest *in, GError **error)
     return load_index(in->s, in->pack_name, error);
 }
 
+/* ---- manifests ---- */
+
+typedef struct {
+    SnapInfo info;
+    guint64 created_us;
+    guint8 stream_hash[HASH_LEN], body_hash[HASH_LEN], parent_body_hash[HASH_LEN];
+    gboolean has_parent, v1;
+    char parent[33];
+    guint64 body_ulen;
+    guint8 *file; /* whole manifest file */
+    gsize file_len, body_off, body_clen;
+    GBytes *body_ref; /* decompressed body, when loaded */
+    const guint8 *body;
+    gsize body_len;
+} Manifest;
+
+static void manifest_clear(Manifest *m)
+{
+    g_free(m->file);
+    if (m->body_ref)
+        g_bytes_unref(m->body_ref);
+    memset(m, 0, sizeof *m);
+}
+
+static gboolean all_zero(const guint8 *d, gsize n)
+{
+    for (gsize i = 0; i < n; i++)
+        if (d[i])
+            return FALSE;
+    return TRUE;
+}
+
+/* Reads and checks a manifest file (header and checksum); no decompression. */
+static gboolean manifest_read(SnapStore *s, const char *id, Manifest *m, GError **error)
+{
+    memset(m, 0, sizeof *m);
+    g_autofree char *path = g_strdup_printf("%s/%s.snap", s->snapdir, id);
+    g_autofree char *obj = g_strdup_printf("snapshot manifest %s", id);
+    guint8 *d = NULL;
+    gsize n;
+    GError *e = NULL;
+    if (!g_file_get_contents(path, (char **)&d, &n, &e)) {
+        g_set_error(error, SNAP_STORE_ERROR, SNAP_STORE_ERROR_NOT_FOUND, "no snapshot %s: %s", id,
+                    e->message);
+        g_error_free(e);
+        return FALSE;
+    }
+    m->file = d;
+    m->file_len = n;
+    gboolean v1 = n >= MAGIC_LEN && !memcmp(d, MANIFEST_MAGIC_V1, MAGIC_LEN);
+    gsize hdr = v1 ? MANIFEST_HDR_V1 : MANIFEST_HDR;
+    if (n < hdr + HASH_LEN || n > MAX_MANIFEST || (!v1 && memcmp(d, MANIFEST_MAGIC, MAGIC_LEN))) {
+        manifest_clear(m);
+        return corrupt(error, obj, "bad header (not an ITCSNAP1/ITCSNAP2 manifest)");
+    }
+    guint8 sum[HASH_LEN];
+    hash128(d, n - HASH_LEN, sum);
+    if (memcmp(sum, d + n - HASH_LEN, HASH_LEN)) {
+        manifest_clear(m);
+        return corrupt(error, obj, "checksum mismatch");
+    }
+    guint64 ulen = get_be(d + 48, 8), clen = get_be(d + 56, 8);
+    if (clen != n - hdr - HASH_LEN || ulen > MAX_BODY) {
+        manifest_clear(m);
+        return corrupt(error, obj, "bad body length");
+    }
+    g_autofree char *hx = hex(d + 16, HASH_LEN);
+    if (strcmp(hx, id)) {
+        manifest_clear(m);
+        return corrupt(error, obj, "id does not match stream hash");
+    }
+    m->v1 = v1;
+    g_strlcpy(m->info.id, id, sizeof m->info.id);
+    m->info.stream_len = get_be(d + 8, 8);
+    m->created_us = get_be(d + 32, 8);
+    if (v1)
+        m->created_us *= G_USEC_PER_SEC;
+    m->info.created = m->created_us / G_USEC_PER_SEC;
+    m->info.pages = get_be(d + 40, 8);
+    m->info.manifest_bytes = n;
+    memcpy(m->stream_hash, d + 16, HASH_LEN);
+    m->body_ulen = ulen;
+    m->body_off = hdr;
+    m->body_clen = clen;
+    if (!v1) {
+        memcpy(m->body_hash, d + 64, HASH_LEN);
+        if (!all_zero(d + 80, HASH_LEN)) {
+            m->has_parent = TRUE;
+            char *p = hex(d + 80, HASH_LEN);
+            g_strlcpy(m->parent, p, sizeof m->parent);
+            g_free(p);
+            memcpy(m->parent_body_hash, d + 96, HASH_LEN);
+            if (!strcmp(m->parent, id)) {
+                manifest_clear(m);
+                return corrupt(error, obj, "manifest names itself as parent");
+            }
+        }
+    }
+    g_strlcpy(m->info.parent, m->parent, sizeof m->info.parent);
+    return TRUE;
+}
+
+static void cache_body(SnapStore *s, const char *id, GBytes *body)
+{
+    if (g_hash_table_contains(s->bodies, id))
+        return;
+    g_hash_table_insert(s->bodies, g_strdup(id), g_bytes_ref(body));
+    g_queue_push_tail(s->body_order, g_strdup(id));
+    while (g_queue_get_length(s->body_order) > BODY_CACHE) {
+        char *old = g_queue_pop_head(s->body_order);
+        g_hash_table_remove(s->bodies, old);
+        g_free(old);
+    }
+}
+
+static GBytes *manifest_body(SnapStore *s, Manifest *m, int depth, GError **error);
+
+/* The decompressed body of the parent of M, checked against the checksum M
+ * recorded for it. Errors name both the child and the parent. */
+static GBytes *parent_body(SnapStore *s, Manifest *m, int depth, GError **error)
+{
+    g_autofree char *obj = g_strdup_printf("snapshot manifest %s", m->info.id);
+    if (depth >= MAX_CHAIN_READ) {
+        corrupt(error, obj, "parent chain too long (cycle?)");
+        return NULL;
+    }
+    Manifest pm;
+    GError *e = NULL;
+    GBytes *pb = NULL;
+    if (!manifest_read(s, m->parent, &pm, &e)) {
+        if (g_error_matches(e, SNAP_STORE_ERROR, SNAP_STORE_ERROR_NOT_FOUND))
+            g_set_error(error, SNAP_STORE_ERROR, SNAP_STORE_ERROR_CORRUPT,
+                        "%s: parent manifest %s is missing", obj, m->parent);
+        else
+            g_set_error(error, SNAP_STORE_ERROR, SNAP_STORE_ERROR_CORRUPT, "%s: parent %s: %s", obj,
+                        m->parent, e->message);
+        g_error_free(e);
+        return NULL;
+    }
+    pb = manifest_body(s, &pm, depth + 1, &e);
+    manifest_clear(&pm);
+    if (!pb) {
+        g_set_error(error, SNAP_STORE_ERROR, SNAP_STORE_ERROR_CORRUPT, "%s: parent %s: %s", obj,
+                    m->parent, e->message);
+        g_error_free(e);
+        return NULL;
+    }
+    gsize pl;
+    const guint8 *pd = g_bytes_get_data(pb, &pl);
+    guint8 h[HASH_LEN];
+    hash128(pd, pl, h);
+    if (memcmp(h, m->parent_body_hash, HASH_LEN)) {
+        g_set_error(error, SNAP_STORE_ERROR, SNAP_STORE_ERROR_CORRUPT,
+                    "%s: parent manifest %s does not match the checksum recorded for it", obj,
+                    m->parent);
+        g_bytes_unref(pb);
+        return NULL;
+    }
+    return pb;
+}
+
+/* Decompresses M's body (against its parent's body for a delta manifest). */
+static GBytes *manifest_body(SnapStore *s, Manifest *m, int depth, GError **error)
+{
+    GBytes *c = g_hash_table_lookup(s->bodies, m->info.id);
+    if (c)
+        return g_bytes_ref(c);
+    g_autofree char *obj = g_strdup_printf("snapshot manifest %s", m->info.id);
+    g_autoptr(GBytes) pb = NULL;
+    if (m->has_parent && !(pb = parent_body(s, m, depth, error)))
+        return NULL;
+    const guint8 *src = m->file + m->body_off;
+    if (ZSTD_getFrameContentSize(src, m->body_clen) != m->body_ulen) {
+        corrupt(error, obj, "body size mismatch");
+        return NULL;
+    }
+    guint8 *body = g_malloc(m->body_ulen ? m->body_ulen : 1);
+    ZSTD_DCtx_reset(s->dctx, ZSTD_reset_session_and_parameters);
+    ZSTD_DCtx_setParameter(s->dctx, ZSTD_d_windowLogMax, 31);
+    if (pb) {
+        gsize pl;
+        const guint8 *pd = g_bytes_get_data(pb, &pl);
+        ZSTD_DCtx_refPrefix(s->dctx, pd, pl);
+    }
+    size_t r = ZSTD_decompressDCtx(s->dctx, body, m->body_ulen, src, m->body_clen);
+    ZSTD_DCtx_reset(s->dctx, ZSTD_reset_session_and_parameters);
+    if (ZSTD_isError(r) || r != m->body_ulen) {
+        g_free(body);
+        corrupt(error, obj, "cannot decompress body");
+        return NULL;
+    }
+    if (!m->v1) {
+        guint8 h[HASH_LEN];
+        hash128(body, m->body_ulen, h);
+        if (memcmp(h, m->body_hash, HASH_LEN)) {
+            g_free(body);
+            corrupt(error, obj, "decompressed body does not match its checksum");
+            return NULL;
+        }
+    }
+    GBytes *b = g_bytes_new_take(body, m->body_ulen);
+    cache_body(s, m->info.id, b);
+    return b;
+}
+
+static gboolean manifest_load(SnapStore *s, const char *id, gboolean with_body, Manifest *m,
+                              GError **error)
+{
+    if (!manifest_read(s, id, m, error))
+        return FALSE;
+    if (!with_body)
+        return TRUE;
+    m->body_ref = manifest_body(s, m, 0, error);
+    if (!m->body_ref) {
+        manifest_clear(m);
+        return FALSE;
+    }
+    m->body = g_bytes_get_data(m->body_ref, &m->body_len);
+    return TRUE;
+}
+
+/* zstd of BODY, against PREFIX (the parent's body) when given. */
+static GBytes *compress_body(const guint8 *body, gsize len, GBytes *prefix, GError **error)
+{
+    gsize pl = 0;
+    const guint8 *pd = prefix ? g_bytes_get_data(prefix, &pl) : NULL;
+    int wlog = 10;
+    while (wlog < 30 && ((guint64)1 << wlog) < len + pl)
+        wlog++;
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 9);
+    ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, wlog);
+    ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1);
+    ZSTD_CCtx_setPledgedSrcSize(c, len);
+    if (pd)
+        ZSTD_CCtx_refPrefix(c, pd, pl);
+    size_t bound = ZSTD_compressBound(len);
+    guint8 *out = g_malloc(bound);
+    size_t r = ZSTD_compress2(c, out, bound, body, len);
+    ZSTD_freeCCtx(c);
+    if (ZSTD_isError(r)) {
+        g_free(out);
+        g_set_error(error, SNAP_STORE_ERROR, SNAP_STORE_ERROR_IO, "zstd: %s", ZSTD_getErrorName(r));
+        return NULL;
+    }
+    return g_bytes_new_take(g_realloc(out, r ? r : 1), r);
+}
+
+typedef struct {
+    char id[33];
+    guint64 stream_len, created_us, pages;
+} ManifestFields;
+
+/* Writes a v2 manifest for BODY; delta against PARENT (id, body) if that is
+ * smaller than compressing the body alone. */
+static gboolean manifest_write(SnapStore *s, const ManifestFields *f, const guint8 *body, gsize len,
+                               const char *parent, GBytes *parent_body, GError **error)
+{
+    g_autoptr(GBytes) full = compress_body(body, len, NULL, error);
+    if (!full)
+        return FALSE;
+    g_autoptr(GBytes) delta = NULL;
+    if (parent_body && !(delta = compress_body(body, len, parent_body, error)))
+        return FALSE;
+    gboolean use_delta = delta && g_bytes_get_size(delta) < g_bytes_get_size(full);
+    GBytes *z = use_delta ? delta : full;
+    gsize clen = g_bytes_get_size(z);
+    g_autofree guint8 *m = g_malloc0(MANIFEST_HDR + clen + HASH_LEN);
+    memcpy(m, MANIFEST_MAGIC, MAGIC_LEN);
+    put_be(m + 8, 8, f->stream_len);
+    for (int i = 0; i < HASH_LEN; i++)
+        sscanf(f->id + 2 * i, "%2hhx", &m[16 + i]);
+    put_be(m + 32, 8, f->created_us);
+    put_be(m + 40, 8, f->pages);
+    put_be(m + 48, 8, len);
+    put_be(m + 56, 8, clen);
+    hash128(body, len, m + 64);
+    if (use_delta) {
+        for (int i = 0; i < HASH_LEN; i++)
+            sscanf(parent + 2 * i, "%2hhx", &m[80 + i]);
+        gsize pl;
+        const guint8 *pd = g_bytes_get_data(parent_body, &pl);
+        hash128(pd, pl, m + 96);
+    }
+    memcpy(m + MANIFEST_HDR, g_bytes_get_data(z, NULL), clen);
+    hash128(m, MANIFEST_HDR + clen, m + MANIFEST_HDR + clen);
+    g_autofree char *name = g_strdup_printf("%s.snap", f->id);
+    return write_atomic(s->snapdir, name, m, MANIFEST_HDR + clen + HASH_LEN, error);
+}
+
+/* Headers of every readable manifest, oldest first. Unreadable ones are
+ * skipped (verify reports them). */
+static GArray *manifests_by_age(SnapStore *s)
+{
+    g_autoptr(GPtrArray) ids = list_dir(s->snapdir, ".snap");
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(SnapInfo));
+    for (guint i = 0; i < ids->len; i++) {
+        Manifest m;
+        if (!manifest_read(s, ids->pdata[i], &m, NULL))
+            continue;
+        m.info.created = m.created_us; /* sort key; callers use only id/parent */
+        g_array_append_val(out, m.info);
+        manifest_clear(&m);
+    }
+    return out;
+}
+
+static gint by_created(gconstpointer a, gconstpointer b)
+{
+    const SnapInfo *x = a, *y = b;
+    if (x->created != y->created)
+        return x->created < y->created ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static const SnapInfo *find_info(GArray *l, const char *id)
+{
+    for (guint i = 0; i < l->len; i++)
+        if (!strcmp(g_array_index(l, SnapInfo, i).id, id))
+            return &g_array_index(l, SnapInfo, i);
+    return NULL;
+}
+
+/* Parent for a new manifest of snapshot ID: the most recent snapshot whose
+ * chain is shorter than MAX_CHAIN and does not contain ID. */
+static gboolean pick_parent(SnapStore *s, const char *id, char out[33])
+{
+    g_autoptr(GArray) l = manifests_by_age(s);
+    g_array_sort(l, by_created);
+    for (guint i = l->len; i-- > 0;) {
+        const SnapInfo *c = &g_array_index(l, SnapInfo, i);
+        if (!strcmp(c->id, id))
+            continue;
+        int depth = 0;
+        gboolean ok = TRUE;
+        for (const SnapInfo *a = c; a && a->parent[0]; a = find_info(l, a->parent)) {
+            if (++depth >= MAX_CHAIN || !strcmp(a->parent, id)) {
+                ok = FALSE;
+                break;
+            }
+        }
+        if (ok)
+            g_strlcpy(out, c->id, 33);
+        return ok;
+    }
+    return FALSE;
+}
+
 static char *write_manifest(SnapIngest *in, GError **error)
 {
     XXH128_canonical_t c;
     XXH128_canonicalFromHash(&c, XXH3_128bits_digest(in->hs));
-    size_t bound = ZSTD_compressBound(in->body->len);
-    g_autofree guint8 *m = g_malloc(MANIFEST_HDR + bound + HASH_LEN);
-    size_t clen = ZSTD_compress(m + MANIFEST_HDR, bound, in->body->data, in->body->len, 3);
-    if (ZSTD_isError(clen)) {
-        g_set_error(error, SNAP_STORE_ERROR, SNAP_STORE_ERROR_IO, "zstd: %s",
-                    ZSTD_getErrorName(clen));
-        return NULL;
-    }
-    memcpy(m, MANIFEST_MAGIC, MAGIC_LEN);
-    put_be(m + 8, 8, in->stream_len);
-    memcpy(m + 16, c.digest, HASH_LEN);
-    put_be(m + 32, 8, g_get_real_time() / G_USEC_PER_SEC);
-    put_be(m + 40, 8, in->pages);
-    put_be(m + 48, 8, in->body->len);
-    put_be(m + 56, 8, clen);
-    hash128(m, MANIFEST_HDR + clen, m + MANIFEST_HDR + clen);
+    ManifestFields f = {
+        .stream_len = in->stream_len, .created_us = g_get_real_time(), .pages = in->pages};
     char *id = hex(c.digest, HASH_LEN);
-    g_autofree char *name = g_strdup_printf("%s.snap", id);
-    if (!write_atomic(in->s->snapdir, name, m, MANIFEST_HDR + clen + HASH_LEN, error))
+    g_strlcpy(f.id, id, sizeof f.id);
+    char parent[33];
+    g_autoptr(GBytes) pb = NULL;
+    if (pick_parent(in->s, id, parent)) {
+        Manifest pm;
+        if (manifest_read(in->s, parent, &pm, NULL)) {
+            pb = manifest_body(in->s, &pm, 0, NULL); /* damaged parent: write a full manifest */
+            manifest_clear(&pm);
+        }
+    }
+    if (!manifest_write(in->s, &f, in->body->data, in->body->len, parent, pb, error))
         g_clear_pointer(&id, g_free);
     return id;
 }
@@ -463,121 +864,87 @@ char *snap_ingest_commit(SnapIngest *in, GError **error)
     return id;
 }
 
-/* ---- manifests ---- */
-
-typedef struct {
-    SnapInfo info;
-    guint8 stream_hash[HASH_LEN];
-    guint8 *body;
-    gsize body_len;
-} Manifest;
-
-static void manifest_clear(Manifest *m)
-{
-    g_free(m->body);
-}
-
-static gboolean manifest_load(SnapStore *s, const char *id, gboolean with_body, Manifest *m,
-                              GError **error)
-{
-    memset(m, 0, sizeof *m);
-    g_autofree char *path = g_strdup_printf("%s/%s.snap", s->snapdir, id);
-    g_autofree char *obj = g_strdup_printf("snapshot manifest %s", id);
-    g_autofree guint8 *d = NULL;
-    gsize n;
-    GError *e = NULL;
-    if (!g_file_get_contents(path, (char **)&d, &n, &e)) {
-        g_set_error(error, SNAP_STORE_ERROR, SNAP_STORE_ERROR_NOT_FOUND, "no snapshot %s: %s", id,
-                    e->message);
-        g_error_free(e);
-        return FALSE;
-    }
-    if (n < MANIFEST_HDR + HASH_LEN || n > MAX_MANIFEST || memcmp(d, MANIFEST_MAGIC, MAGIC_LEN))
-        return corrupt(error, obj, "bad header");
-    guint8 sum[HASH_LEN];
-    hash128(d, n - HASH_LEN, sum);
-    if (memcmp(sum, d + n - HASH_LEN, HASH_LEN))
-        return corrupt(error, obj, "checksum mismatch");
-    guint64 ulen = get_be(d + 48, 8), clen = get_be(d + 56, 8);
-    if (clen != n - MANIFEST_HDR - HASH_LEN || ulen > MAX_BODY)
-        return corrupt(error, obj, "bad body length");
-    g_autofree char *hx = hex(d + 16, HASH_LEN);
-    if (strcmp(hx, id))
-        return corrupt(error, obj, "id does not match stream hash");
-    g_strlcpy(m->info.id, id, sizeof m->info.id);
-    m->info.stream_len = get_be(d + 8, 8);
-    m->info.created = get_be(d + 32, 8);
-    m->info.pages = get_be(d + 40, 8);
-    memcpy(m->stream_hash, d + 16, HASH_LEN);
-    if (!with_body)
-        return TRUE;
-    if (ZSTD_getFrameContentSize(d + MANIFEST_HDR, clen) != ulen)
-        return corrupt(error, obj, "body size mismatch");
-    m->body = g_malloc(ulen ? ulen : 1);
-    size_t r = ZSTD_decompress(m->body, ulen, d + MANIFEST_HDR, clen);
-    if (ZSTD_isError(r) || r != ulen) {
-        manifest_clear(m);
-        return corrupt(error, obj, "cannot decompress body");
-    }
-    m->body_len = ulen;
-    return TRUE;
-}
-
 /* Walks the manifest ops: page refs go to page_fn, raw bytes to raw_fn. */
 typedef gboolean (*OpFn)(const guint8 *d, gsize n, gboolean page, gpointer u, GError **error);
 
 static gboolean manifest_walk(const Manifest *m, OpFn fn, gpointer u, GError **error)
 {
-    g_autofree char *obj = g_strdup_printf("snapshot manifest %s", m->info.id);
     gsize i = 0;
     while (i < m->body_len) {
         guint8 op = m->body[i++];
         if (op == 'P') {
             if (m->body_len - i < HASH_LEN)
-                return corrupt(error, obj, "truncated page reference");
+                goto truncated;
             if (!fn(m->body + i, HASH_LEN, TRUE, u, error))
                 return FALSE;
             i += HASH_LEN;
         } else if (op == 'R') {
             if (m->body_len - i < 4)
-                return corrupt(error, obj, "truncated raw record");
+                goto truncated;
             guint64 n = get_be(m->body + i, 4);
             i += 4;
             if (m->body_len - i < n)
-                return corrupt(error, obj, "truncated raw record");
+                goto truncated;
             if (!fn(m->body + i, n, FALSE, u, error))
                 return FALSE;
             i += n;
         } else {
+            g_autofree char *obj = g_strdup_printf("snapshot manifest %s", m->info.id);
             return corrupt(error, obj, "unknown record");
         }
     }
     return TRUE;
+truncated : {
+    g_autofree char *obj = g_strdup_printf("snapshot manifest %s", m->info.id);
+    return corrupt(error, obj, "truncated record");
+}
 }
 
+/* Export: pages are decompressed straight into a large output buffer that is
+ * hashed and written in big blocks. */
 typedef struct {
     SnapStore *s;
     FILE *out;
     XXH3_state_t *hs;
     guint64 len;
+    guint8 *buf;
+    gsize used;
 } ExportCtx;
+
+static gboolean export_flush(ExportCtx *x, GError **error)
+{
+    if (!x->used)
+        return TRUE;
+    XXH3_128bits_update(x->hs, x->buf, x->used);
+    x->len += x->used;
+    if (x->out && fwrite(x->buf, 1, x->used, x->out) != x->used) {
+        g_set_error(error, SNAP_STORE_ERROR, SNAP_STORE_ERROR_IO, "write failed: %s",
+                    g_strerror(errno));
+        return FALSE;
+    }
+    x->used = 0;
+    return TRUE;
+}
 
 static gboolean export_op(const guint8 *d, gsize n, gboolean page, gpointer u, GError **error)
 {
     ExportCtx *x = u;
-    guint8 buf[SNAP_PAGE_SIZE];
     if (page) {
-        if (!read_page(x->s, d, buf, error))
+        if (OUT_BUF - x->used < SNAP_PAGE_SIZE && !export_flush(x, error))
             return FALSE;
-        d = buf;
-        n = SNAP_PAGE_SIZE;
+        if (!read_page(x->s, d, x->buf + x->used, FALSE, error))
+            return FALSE;
+        x->used += SNAP_PAGE_SIZE;
+        return TRUE;
     }
-    XXH3_128bits_update(x->hs, d, n);
-    x->len += n;
-    if (x->out && fwrite(d, 1, n, x->out) != n) {
-        g_set_error(error, SNAP_STORE_ERROR, SNAP_STORE_ERROR_IO, "write failed: %s",
-                    g_strerror(errno));
-        return FALSE;
+    while (n > 0) {
+        if (x->used == OUT_BUF && !export_flush(x, error))
+            return FALSE;
+        gsize k = MIN(n, OUT_BUF - x->used);
+        memcpy(x->buf + x->used, d, k);
+        x->used += k;
+        d += k;
+        n -= k;
     }
     return TRUE;
 }
@@ -587,9 +954,9 @@ gboolean snap_store_export(SnapStore *s, const char *id, FILE *out, GError **err
     Manifest m;
     if (!manifest_load(s, id, TRUE, &m, error))
         return FALSE;
-    ExportCtx x = {s, out, XXH3_createState(), 0};
+    ExportCtx x = {s, out, XXH3_createState(), 0, g_malloc(OUT_BUF), 0};
     XXH3_128bits_reset(x.hs);
-    gboolean ok = manifest_walk(&m, export_op, &x, error);
+    gboolean ok = manifest_walk(&m, export_op, &x, error) && export_flush(&x, error);
     if (ok) {
         XXH128_canonical_t c;
         XXH128_canonicalFromHash(&c, XXH3_128bits_digest(x.hs));
@@ -601,31 +968,33 @@ gboolean snap_store_export(SnapStore *s, const char *id, FILE *out, GError **err
     if (ok && out && fflush(out) != 0)
         ok = io_fail(error, "output", "cannot flush");
     XXH3_freeState(x.hs);
+    g_free(x.buf);
     manifest_clear(&m);
     return ok;
-}
-
-static gint by_created(gconstpointer a, gconstpointer b)
-{
-    const SnapInfo *x = a, *y = b;
-    if (x->created != y->created)
-        return x->created < y->created ? -1 : 1;
-    return strcmp(x->id, y->id);
 }
 
 GArray *snap_store_list(SnapStore *s, GError **error)
 {
     g_autoptr(GPtrArray) ids = list_dir(s->snapdir, ".snap");
     GArray *out = g_array_new(FALSE, FALSE, sizeof(SnapInfo));
+    g_autoptr(GArray) us = g_array_new(FALSE, FALSE, sizeof(SnapInfo));
     for (guint i = 0; i < ids->len; i++) {
         Manifest m;
         if (!manifest_load(s, ids->pdata[i], FALSE, &m, error)) {
             g_array_free(out, TRUE);
             return NULL;
         }
-        g_array_append_val(out, m.info);
+        SnapInfo k = m.info;
+        k.created = m.created_us;
+        g_array_append_val(us, k);
+        manifest_clear(&m);
     }
-    g_array_sort(out, by_created);
+    g_array_sort(us, by_created);
+    for (guint i = 0; i < us->len; i++) {
+        SnapInfo k = g_array_index(us, SnapInfo, i);
+        k.created /= G_USEC_PER_SEC;
+        g_array_append_val(out, k);
+    }
     return out;
 }
 
@@ -646,9 +1015,53 @@ gboolean snap_store_resolve(SnapStore *s, const char *prefix, char out[33], GErr
     return FALSE;
 }
 
+/* Removing a snapshot that other manifests are deltas of first rewrites each
+ * such child against the removed snapshot's own parent (or as a full
+ * manifest), then unlinks it: a crash in between leaves valid manifests. */
 gboolean snap_store_remove(SnapStore *s, const char *id, GError **error)
 {
     g_autofree char *path = g_strdup_printf("%s/%s.snap", s->snapdir, id);
+    g_autoptr(GArray) l = manifests_by_age(s);
+    Manifest victim = {0};
+    gboolean have_victim = FALSE;
+    g_autoptr(GBytes) gp_body = NULL;
+    for (guint i = 0; i < l->len; i++) {
+        const SnapInfo *c = &g_array_index(l, SnapInfo, i);
+        if (strcmp(c->parent, id))
+            continue;
+        Manifest cm;
+        GError *e = NULL;
+        if (!have_victim) {
+            if (!manifest_read(s, id, &victim, &e))
+                goto cannot;
+            have_victim = TRUE;
+            if (victim.has_parent && !(gp_body = parent_body(s, &victim, 0, NULL)))
+                victim.parent[0] = 0; /* grandparent unusable: children become full */
+        }
+        if (!manifest_load(s, c->id, TRUE, &cm, &e))
+            goto cannot;
+        ManifestFields f = {
+            .stream_len = cm.info.stream_len, .created_us = cm.created_us, .pages = cm.info.pages};
+        g_strlcpy(f.id, cm.info.id, sizeof f.id);
+        gboolean ok = manifest_write(s, &f, cm.body, cm.body_len, victim.parent, gp_body, error);
+        manifest_clear(&cm);
+        g_hash_table_remove(s->bodies, c->id);
+        if (!ok) {
+            manifest_clear(&victim);
+            return FALSE;
+        }
+        continue;
+    cannot:
+        g_set_error(error, SNAP_STORE_ERROR, SNAP_STORE_ERROR_CORRUPT,
+                    "cannot remove %s: snapshot %s is stored as a delta of it and cannot be "
+                    "rebuilt: %s",
+                    id, c->id, e->message);
+        g_error_free(e);
+        manifest_clear(&victim);
+        return FALSE;
+    }
+    manifest_clear(&victim);
+    g_hash_table_remove(s->bodies, id);
     if (unlink(path) < 0)
         return io_fail(error, path, "cannot remove");
     return TRUE;
@@ -667,11 +1080,31 @@ static guint64 file_size(const char *path)
     return stat(path, &st) == 0 ? (guint64)st.st_size : 0;
 }
 
+/* Every manifest id, parents before children where possible (cache hits). */
+static GPtrArray *ids_by_age(SnapStore *s)
+{
+    g_autoptr(GArray) l = manifests_by_age(s);
+    g_array_sort(l, by_created);
+    GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+    GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < l->len; i++) {
+        g_ptr_array_add(ids, g_strdup(g_array_index(l, SnapInfo, i).id));
+        g_hash_table_add(seen, g_array_index(l, SnapInfo, i).id);
+    }
+    /* unreadable manifests last, so callers still report them */
+    g_autoptr(GPtrArray) all = list_dir(s->snapdir, ".snap");
+    for (guint i = 0; i < all->len; i++)
+        if (!g_hash_table_contains(seen, all->pdata[i]))
+            g_ptr_array_add(ids, g_strdup(all->pdata[i]));
+    g_hash_table_destroy(seen);
+    return ids;
+}
+
 gboolean snap_store_gc(SnapStore *s, guint64 *freed, GError **error)
 {
     *freed = 0;
     g_autoptr(GHashTable) live = g_hash_table_new_full(hash_key, hash_eq, g_free, NULL);
-    g_autoptr(GPtrArray) ids = list_dir(s->snapdir, ".snap");
+    g_autoptr(GPtrArray) ids = ids_by_age(s);
     for (guint i = 0; i < ids->len; i++) {
         Manifest m;
         if (!manifest_load(s, ids->pdata[i], TRUE, &m, error))
@@ -725,7 +1158,7 @@ gboolean snap_store_stats(SnapStore *s, SnapStats *st, GError **error)
 {
     memset(st, 0, sizeof *st);
     g_autoptr(GHashTable) live = g_hash_table_new_full(hash_key, hash_eq, g_free, NULL);
-    g_autoptr(GPtrArray) ids = list_dir(s->snapdir, ".snap");
+    g_autoptr(GPtrArray) ids = ids_by_age(s);
     for (guint i = 0; i < ids->len; i++) {
         Manifest m;
         if (!manifest_load(s, ids->pdata[i], TRUE, &m, error))
@@ -734,12 +1167,13 @@ gboolean snap_store_stats(SnapStore *s, SnapStats *st, GError **error)
         st->snapshots++;
         st->logical_bytes += m.info.stream_len;
         st->page_refs += m.info.pages;
+        st->manifest_bytes += m.info.manifest_bytes;
+        st->delta_manifests += m.has_parent;
         manifest_clear(&m);
         if (!ok)
             return FALSE;
-        g_autofree char *p = g_strdup_printf("%s/%s.snap", s->snapdir, (char *)ids->pdata[i]);
-        st->stored_bytes += file_size(p);
     }
+    st->stored_bytes += st->manifest_bytes;
     st->page_raw_bytes = st->page_refs * SNAP_PAGE_SIZE;
     st->unique_pages = g_hash_table_size(s->pages);
     GHashTableIter it;
@@ -765,12 +1199,13 @@ gboolean snap_store_verify(SnapStore *s, GPtrArray *problems, GError **error)
     g_hash_table_iter_init(&it, s->pages);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         GError *e = NULL;
-        if (!read_page(s, k, buf, &e)) {
+        if (!read_page(s, k, buf, TRUE, &e)) {
             g_ptr_array_add(problems, g_strdup(e->message));
             g_error_free(e);
         }
     }
-    g_autoptr(GPtrArray) ids = list_dir(s->snapdir, ".snap");
+    /* Every manifest, its parent chain (delta manifests) and its pages. */
+    g_autoptr(GPtrArray) ids = ids_by_age(s);
     for (guint i = 0; i < ids->len; i++) {
         GError *e = NULL;
         if (!snap_store_export(s, ids->pdata[i], NULL, &e)) {

@@ -18,11 +18,14 @@ typedef struct {
     guint64 stream_len;
     guint64 created; /* unix seconds */
     guint64 pages;   /* page references */
+    guint64 manifest_bytes;
+    char parent[33]; /* delta manifests: the snapshot whose manifest body this one is
+                        compressed against; "" for a full manifest */
 } SnapInfo;
 
 typedef struct {
     guint64 snapshots, logical_bytes, stored_bytes, unique_pages, page_refs, page_raw_bytes,
-        page_stored_bytes;
+        page_stored_bytes, manifest_bytes, delta_manifests;
 } SnapStats;
 
 SnapStore *snap_store_open(const char *dir, GError **error);
@@ -38,6 +41,7 @@ void snap_ingest_abort(SnapIngest *in);
 gboolean snap_store_export(SnapStore *s, const char *id, FILE *out, GError **error);
 GArray *snap_store_list(SnapStore *s, GError **error); /* of SnapInfo, by creation time */
 gboolean snap_store_resolve(SnapStore *s, const char *prefix, char out[33], GError **error);
+/* Snapshots stored as deltas of ID are rewritten against ID's parent first. */
 gboolean snap_store_remove(SnapStore *s, const char *id, GError **error);
 /* Deletes temp files and packs no manifest references; returns bytes freed. */
 gboolean snap_store_gc(SnapStore *s, guint64 *freed, GError **error);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 static void be(GByteArray *b, int n, guint64 v)
 {
@@ -156,10 +157,165 @@ static void test_rejects_bad_stream_without_snapshot(void)
     g_assert_cmpint(system(cmd), ==, 0);
 }
 
+static const SnapInfo *info(GArray *l, const char *id)
+{
+    for (guint i = 0; i < l->len; i++)
+        if (!strcmp(g_array_index(l, SnapInfo, i).id, id))
+            return &g_array_index(l, SnapInfo, i);
+    return NULL;
+}
+
+static char *manifest_path(const char *dir, const char *id)
+{
+    return g_strdup_printf("%s/snaps/%s.snap", dir, id);
+}
+
+static void exports_equal(SnapStore *s, const char *id, GByteArray *want)
+{
+    GError *e = NULL;
+    g_autoptr(GByteArray) x = export(s, id, &e);
+    g_assert_no_error(e);
+    g_assert_cmpmem(x->data, x->len, want->data, want->len);
+}
+
+/* Rewrites a full (parent-less) ITCSNAP2 manifest in the version 1 layout. */
+static void downgrade_to_v1(const char *path)
+{
+    gchar *d;
+    gsize n;
+    g_assert_true(g_file_get_contents(path, &d, &n, NULL));
+    g_assert_cmpmem(d, 8, "ITCSNAP2", 8);
+    for (int i = 80; i < 96; i++)
+        g_assert_cmpint(d[i], ==, 0);
+    GByteArray *v1 = g_byte_array_new();
+    g_byte_array_append(v1, (const guint8 *)"ITCSNAP1", 8);
+    g_byte_array_append(v1, (const guint8 *)d + 8, 24);
+    guint64 us = 0;
+    for (int i = 0; i < 8; i++)
+        us = us << 8 | (guint8)d[32 + i];
+    for (int i = 7; i >= 0; i--) {
+        guint8 c = ((us / 1000000) >> (8 * i)) & 0xff;
+        g_byte_array_append(v1, &c, 1);
+    }
+    g_byte_array_append(v1, (const guint8 *)d + 40, 24);
+    g_byte_array_append(v1, (const guint8 *)d + 112, n - 112 - 16);
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(v1->data, v1->len));
+    g_byte_array_append(v1, c.digest, 16);
+    g_assert_true(g_file_set_contents(path, (const char *)v1->data, v1->len, NULL));
+    g_byte_array_free(v1, TRUE);
+    g_free(d);
+}
+
+/* Manifests stored as deltas of the previous snapshot's manifest: chain
+ * recorded, exports exact, damaged or missing parent named, rm rewrites the
+ * children, version 1 manifests still read. */
+static void test_delta_manifests(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("snapstore-XXXXXX", NULL);
+    GError *e = NULL;
+    SnapStore *s = snap_store_open(dir, &e);
+    g_assert_no_error(e);
+    g_autoptr(GByteArray) a = stream(64, 1), b = stream(64, 2), c = stream(64, 3);
+    g_autofree char *ia = ingest(s, a, &e);
+    g_autofree char *ib = ingest(s, b, &e);
+    g_autofree char *ic = ingest(s, c, &e);
+    g_assert_no_error(e);
+    GArray *l = snap_store_list(s, &e);
+    g_assert_no_error(e);
+    g_assert_cmpstr(info(l, ia)->parent, ==, "");
+    g_assert_cmpstr(info(l, ib)->parent, ==, ia);
+    g_assert_cmpstr(info(l, ic)->parent, ==, ib);
+    g_assert_cmpuint(info(l, ic)->manifest_bytes, <, info(l, ia)->manifest_bytes / 2);
+    g_array_free(l, TRUE);
+    snap_store_close(s);
+
+    /* fresh process view: chains resolve from disk */
+    s = snap_store_open(dir, &e);
+    exports_equal(s, ia, a);
+    exports_equal(s, ib, b);
+    exports_equal(s, ic, c);
+
+    /* damaged parent: the child's export fails naming both; verify too */
+    g_autofree char *pb = manifest_path(dir, ib);
+    gchar *orig;
+    gsize olen;
+    g_assert_true(g_file_get_contents(pb, &orig, &olen, NULL));
+    gchar *bad = g_memdup2(orig, olen);
+    bad[olen / 2] ^= 0x08;
+    g_assert_true(g_file_set_contents(pb, bad, olen, NULL));
+    snap_store_close(s);
+    s = snap_store_open(dir, &e);
+    g_assert_null(export(s, ic, &e));
+    g_assert_error(e, SNAP_STORE_ERROR, SNAP_STORE_ERROR_CORRUPT);
+    g_assert_nonnull(strstr(e->message, ic));
+    g_assert_nonnull(strstr(e->message, ib));
+    g_clear_error(&e);
+    exports_equal(s, ia, a);
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    g_assert_true(snap_store_verify(s, problems, &e));
+    g_assert_cmpuint(problems->len, ==, 2); /* b itself, and c through its parent */
+    gboolean named = FALSE;
+    for (guint i = 0; i < problems->len; i++)
+        named |= strstr(problems->pdata[i], ic) && strstr(problems->pdata[i], ib);
+    g_assert_true(named);
+    /* rm of a damaged parent cannot rebuild the child: refused, nothing lost */
+    g_assert_false(snap_store_remove(s, ib, &e));
+    g_assert_nonnull(strstr(e->message, ic));
+    g_clear_error(&e);
+    g_assert_true(g_file_test(pb, G_FILE_TEST_EXISTS));
+
+    /* missing parent */
+    g_assert_cmpint(g_unlink(pb), ==, 0);
+    snap_store_close(s);
+    s = snap_store_open(dir, &e);
+    g_assert_null(export(s, ic, &e));
+    g_assert_error(e, SNAP_STORE_ERROR, SNAP_STORE_ERROR_CORRUPT);
+    g_assert_nonnull(strstr(e->message, ic));
+    g_assert_nonnull(strstr(e->message, ib));
+    g_assert_nonnull(strstr(e->message, "missing"));
+    g_clear_error(&e);
+
+    /* restored parent: rm b rewrites c against a, which keeps exporting */
+    g_assert_true(g_file_set_contents(pb, orig, olen, NULL));
+    snap_store_close(s);
+    s = snap_store_open(dir, &e);
+    g_assert_true(snap_store_remove(s, ib, &e));
+    g_assert_no_error(e);
+    exports_equal(s, ic, c);
+    l = snap_store_list(s, &e);
+    g_assert_cmpuint(l->len, ==, 2);
+    g_assert_cmpstr(info(l, ic)->parent, ==, ia);
+    g_array_free(l, TRUE);
+    guint64 freed;
+    g_assert_true(snap_store_gc(s, &freed, &e));
+    snap_store_close(s);
+
+    /* version 1 manifest (a) still reads, also as the parent of c */
+    g_autofree char *pa = manifest_path(dir, ia);
+    downgrade_to_v1(pa);
+    s = snap_store_open(dir, &e);
+    exports_equal(s, ia, a);
+    exports_equal(s, ic, c);
+    g_ptr_array_set_size(problems, 0);
+    g_assert_true(snap_store_verify(s, problems, &e));
+    g_assert_cmpuint(problems->len, ==, 0);
+    /* rm of a v1 parent rewrites c as a full manifest */
+    g_assert_true(snap_store_remove(s, ia, &e));
+    g_assert_no_error(e);
+    exports_equal(s, ic, c);
+    snap_store_close(s);
+    g_free(orig);
+    g_free(bad);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/snap_store/roundtrip_and_dedup", test_roundtrip_and_dedup);
     g_test_add_func("/snap_store/rejects_bad_stream", test_rejects_bad_stream_without_snapshot);
+    g_test_add_func("/snap_store/delta_manifests", test_delta_manifests);
     return g_test_run();
 }

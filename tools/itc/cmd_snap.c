@@ -3,6 +3,7 @@
 #include "snap_store.h"
 #include "snap_stream.h"
 #include "snap_symbols.h"
+#include "snap_vmdesc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -423,6 +424,67 @@ static void diff_symbols(GPtrArray *syms, guint64 base, const SnapView *va, cons
     }
 }
 
+/* "0x0000002a" for fields up to 8 bytes (VMState is big-endian), else hex
+ * bytes (at most 16 shown); bytes past the end of a payload are "--". */
+static char *field_value(const guint8 *d, gsize len, gsize off, gsize size)
+{
+    if (off >= len)
+        return g_strdup("(absent)");
+    gsize n = MIN(size, len - off);
+    GString *s = g_string_new("0x");
+    for (gsize i = 0; i < MIN(n, 16); i++)
+        g_string_append_printf(s, "%02x", d[off + i]);
+    if (n < size || n > 16)
+        g_string_append(s, size > 16 ? "..." : "--");
+    return g_string_free(s, FALSE);
+}
+
+/* Field-level changes of one device section, named from the vmdesc. */
+static guint diff_fields(GHashTable *desc, const char *key, const guint8 *xd, gsize xn,
+                         const guint8 *yd, gsize yn, JsonBuilder *b, gboolean json)
+{
+    const GArray *fields = desc ? g_hash_table_lookup(desc, key) : NULL;
+    g_autoptr(GPtrArray) ch = snap_vmdesc_diff(fields, xd, xn, yd, yn);
+    g_autofree char *label = g_strdup(key);
+    char *slash = strrchr(label, '/');
+    g_autofree char *pretty =
+        slash ? g_strdup_printf("%.*s[%s]", (int)(slash - label), label, slash + 1)
+              : g_strdup(label);
+    if (json) {
+        json_builder_set_member_name(b, "fields");
+        json_builder_begin_array(b);
+    }
+    for (guint i = 0; i < ch->len; i++) {
+        const SnapFieldChange *c = ch->pdata[i];
+        g_autofree char *va = field_value(xd, xn, c->offset, c->size);
+        g_autofree char *vb = field_value(yd, yn, c->offset, c->size);
+        g_autofree char *name =
+            c->name ? g_strdup_printf("%s.%s", pretty, c->name)
+                    : g_strdup_printf("%s+0x%zx..0x%zx", pretty, c->offset, c->offset + c->size);
+        if (json) {
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "field");
+            json_builder_add_string_value(b, name);
+            json_builder_set_member_name(b, "named");
+            json_builder_add_boolean_value(b, c->name != NULL);
+            json_builder_set_member_name(b, "offset");
+            json_builder_add_int_value(b, c->offset);
+            json_builder_set_member_name(b, "size");
+            json_builder_add_int_value(b, c->size);
+            json_builder_set_member_name(b, "a");
+            json_builder_add_string_value(b, va);
+            json_builder_set_member_name(b, "b");
+            json_builder_add_string_value(b, vb);
+            json_builder_end_object(b);
+        } else {
+            printf("  %s: %s -> %s\n", name, va, vb);
+        }
+    }
+    if (json)
+        json_builder_end_array(b);
+    return ch->len;
+}
+
 static int do_diff(SnapStore *s, SnapOpts *o)
 {
     char a[33], bid[33];
@@ -452,6 +514,17 @@ static int do_diff(SnapStore *s, SnapOpts *o)
         return fail(e);
     }
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    /* Field names: B's device description, else A's; none -> byte ranges. */
+    g_autoptr(GHashTable) desc = NULL;
+    const char *vd = vb.vmdesc ? vb.vmdesc : va.vmdesc;
+    if (vd) {
+        GError *de = NULL;
+        desc = snap_vmdesc_parse(vd, strlen(vd), &de);
+        if (!desc) {
+            fprintf(stderr, "itc: note: %s; device changes shown as byte ranges\n", de->message);
+            g_error_free(de);
+        }
+    }
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "sections");
@@ -491,12 +564,15 @@ static int do_diff(SnapStore *s, SnapOpts *o)
             json_builder_add_int_value(b, count);
             json_builder_set_member_name(b, "only_in_a");
             json_builder_add_boolean_value(b, y == NULL);
+            if (y)
+                diff_fields(desc, l->data, xd, xn, yd, yn, b, TRUE);
             json_builder_end_object(b);
         } else if (!y) {
             printf("section %s: only in %s\n", (char *)l->data, a);
         } else {
             printf("section %s: %zu bytes changed, first at offset %zu\n", (char *)l->data, count,
                    first);
+            diff_fields(desc, l->data, xd, xn, yd, yn, NULL, FALSE);
         }
     }
     json_builder_end_array(b);
