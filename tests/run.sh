@@ -10,7 +10,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 logs=$here/build/test-logs
-rm -rf "$logs"
+# (not wiped: several runners may share it; each log is overwritten)
 mkdir -p "$logs"
 export PYTHONPATH=$here/tests/lib${PYTHONPATH:+:$PYTHONPATH}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
