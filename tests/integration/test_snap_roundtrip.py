@@ -2,9 +2,13 @@
 # itc-test-timeout: 300
 """itc snap: real QEMU migration streams ingest, export byte-identically,
 load into unmodified QEMU; corruption gives exit 2 and verify names the
-damaged object; kill -9 during ingest leaves a consistent store."""
+damaged object; manifests stored as deltas of their parent: a damaged or
+missing parent gives exit 2 naming parent and child, rm of a parent keeps
+its child exporting; kill -9 during ingest leaves a consistent store."""
 import glob
 import hashlib
+import json
+import shutil
 import os
 import random
 import signal
@@ -79,6 +83,41 @@ def main():
     r = itc("stats", "--json", store=store, check_rc=0)
     check(b"logical_bytes" in r.stdout, "stats")
 
+    # delta manifests: each later snapshot is a delta of the one before
+    r = itc("ls", "--json", store=store, check_rc=0)
+    info = {x["id"]: x for x in json.loads(r.stdout)}
+    check_eq(info[ids[1]]["parent"], ids[0], "parent of the second snapshot")
+    check_eq(info[ids[2]]["parent"], ids[1], "parent of the third snapshot")
+    check(info[ids[2]]["manifest_bytes"] * 4 < info[ids[0]]["manifest_bytes"],
+          "delta manifest much smaller than a full one: %r" % info)
+    for case in ("damaged", "missing"):
+        s3 = os.path.join(d, "delta-" + case)
+        shutil.copytree(store, s3)
+        parent = os.path.join(s3, "snaps", ids[1] + ".snap")
+        if case == "damaged":
+            b = bytearray(open(parent, "rb").read())
+            b[len(b) // 2] ^= 0x20
+            open(parent, "wb").write(bytes(b))
+        else:
+            os.remove(parent)
+        r = itc("export", ids[2], store=s3)
+        check_eq(r.returncode, 2, "export of a child whose parent is %s" % case)
+        check(ids[2].encode() in r.stderr and ids[1].encode() in r.stderr,
+              "%s parent: message names child and parent: %s" % (case, r.stderr))
+        if case == "missing":
+            check(b"missing" in r.stderr, "says the parent is missing: %s" % r.stderr)
+        r = itc("verify", store=s3)
+        check_eq(r.returncode, 2, "verify with a %s parent" % case)
+        check(any(ids[2].encode() in ln and ids[1].encode() in ln for ln in r.stderr.splitlines()),
+              "verify names child and %s parent: %s" % (case, r.stderr))
+        e = itc("export", ids[0], store=s3, check_rc=0)
+        check(e.stdout == open(streams[0], "rb").read(), "grandparent unaffected (%s)" % case)
+        if case == "damaged":
+            r = itc("rm", ids[1], store=s3)
+            check_eq(r.returncode, 2, "rm of a damaged parent refused")
+            check(ids[2].encode() in r.stderr, "rm names the child: %s" % r.stderr)
+            check(os.path.exists(parent), "damaged parent kept")
+
     # diff names the changed RAM pages and, with --elf, the FSW variable
     r = itc("diff", ids[0], ids[1], store=store, check_rc=1)
     check(b"leon3.ram@101000 changed" in r.stdout, "diff lists a changed page: %s" % r.stdout[-300:])
@@ -133,7 +172,6 @@ def main():
         b[off % len(b)] ^= 0x40
         open(path, "wb").write(bytes(b))
 
-    import shutil
     for kind in ("pack", "snap", "idx"):
         s2 = os.path.join(d, "s-" + kind)
         shutil.copytree(store, s2)
@@ -173,10 +211,12 @@ def main():
         check(e.stdout == open(s, "rb").read(), "export after kills")
     itc("gc", store=store, check_rc=0)
     itc("verify", store=store, check_rc=0)
-    itc("rm", ids[1], store=store, check_rc=0)
+    itc("rm", ids[1], store=store, check_rc=0)  # parent of ids[2]: rewritten first
     itc("gc", store=store, check_rc=0)
-    e = itc("export", ids[0], store=store, check_rc=0)
-    check(e.stdout == open(streams[0], "rb").read(), "export after rm+gc")
+    itc("verify", store=store, check_rc=0)
+    for k in (0, 2):
+        e = itc("export", ids[k], store=store, check_rc=0)
+        check(e.stdout == open(streams[k], "rb").read(), "export of %d after rm+gc" % k)
 
 
 run_test(main)

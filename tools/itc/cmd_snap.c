@@ -161,7 +161,8 @@ static int do_ls(SnapStore *s, SnapOpts *o)
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_array(b);
     if (!o->json)
-        printf("%-32s  %-19s  %12s  %8s\n", "ID", "CREATED", "BYTES", "PAGES");
+        printf("%-32s  %-19s  %12s  %8s  %10s  %s\n", "ID", "CREATED", "BYTES", "PAGES", "MANIFEST",
+               "DELTA OF");
     for (guint i = 0; i < l->len; i++) {
         SnapInfo *si = &g_array_index(l, SnapInfo, i);
         g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(si->created);
@@ -176,10 +177,19 @@ static int do_ls(SnapStore *s, SnapOpts *o)
             json_builder_add_int_value(b, si->stream_len);
             json_builder_set_member_name(b, "pages");
             json_builder_add_int_value(b, si->pages);
+            json_builder_set_member_name(b, "manifest_bytes");
+            json_builder_add_int_value(b, si->manifest_bytes);
+            json_builder_set_member_name(b, "parent");
+            if (si->parent[0])
+                json_builder_add_string_value(b, si->parent);
+            else
+                json_builder_add_null_value(b);
             json_builder_end_object(b);
         } else {
-            printf("%-32s  %-19s  %12" G_GUINT64_FORMAT "  %8" G_GUINT64_FORMAT "\n", si->id, ts,
-                   si->stream_len, si->pages);
+            printf("%-32s  %-19s  %12" G_GUINT64_FORMAT "  %8" G_GUINT64_FORMAT
+                   "  %10" G_GUINT64_FORMAT "  %.8s\n",
+                   si->id, ts, si->stream_len, si->pages, si->manifest_bytes,
+                   si->parent[0] ? si->parent : "-");
         }
     }
     json_builder_end_array(b);
@@ -682,6 +692,8 @@ static int do_stats(SnapStore *s, SnapOpts *o)
         M("stored_bytes", st.stored_bytes);
         M("unique_pages", st.unique_pages);
         M("page_refs", st.page_refs);
+        M("manifest_bytes", st.manifest_bytes);
+        M("delta_manifests", st.delta_manifests);
 #undef M
         json_builder_set_member_name(b, "ratio");
         json_builder_add_double_value(b, ratio);
@@ -693,13 +705,16 @@ static int do_stats(SnapStore *s, SnapOpts *o)
         cli_print_json(b);
     } else {
         g_autofree char *l = cli_human_bytes(st.logical_bytes),
-                        *s2 = cli_human_bytes(st.stored_bytes);
+                        *s2 = cli_human_bytes(st.stored_bytes),
+                        *mb = cli_human_bytes(st.manifest_bytes);
         printf("snapshots          %" G_GUINT64_FORMAT
                "\nlogical bytes      %s\nstored bytes       %s\n"
                "overall ratio      %.1fx\npage refs          %" G_GUINT64_FORMAT
                "\nunique pages       %" G_GUINT64_FORMAT
-               "\ndedup ratio        %.1fx\ncompression ratio  %.1fx\n",
-               st.snapshots, l, s2, ratio, st.page_refs, st.unique_pages, dedup, comp);
+               "\ndedup ratio        %.1fx\ncompression ratio  %.1fx\nmanifests          %s"
+               " (%" G_GUINT64_FORMAT " stored as deltas)\n",
+               st.snapshots, l, s2, ratio, st.page_refs, st.unique_pages, dedup, comp, mb,
+               st.delta_manifests);
     }
     return CLI_OK;
 }
