@@ -36,6 +36,14 @@ guilty_insn = gdb.execute("x/i $pc", to_string=True).split(":", 1)[-1].strip()
 guilty_sal = gdb.find_pc_line(guilty_pc)
 guilty_func = gdb.selected_frame().name()
 old_value = int(gdb.parse_and_eval("tt_next").cast(gdb.lookup_type("unsigned long")))
+chain = []
+f = gdb.selected_frame()
+while f is not None and len(chain) < 12:
+    chain.append(f.name() or "??")
+    try:
+        f = f.older()
+    except gdb.error:
+        break
 end
 x/i $pc
 info line *$pc
@@ -52,13 +60,13 @@ print("""The FSW died at icount %d (misaligned load through tt_next).
 tt_next was overwritten %d instructions earlier, at icount %d, by
     0x%x <%s>:  %s      (%s:%d)
 which changed tt_next from 0x%x (a valid pointer) to 0x%x (odd).
-Call chain: the timer interrupt path (timer_isr -> app_tick_isr ->
-ev_put_isr) stored an EV_OVERRUN event word into ev_log[32], one past the end
-of ev_log, where the linker placed tt_next.  It could, because the task
+Call chain at the store (innermost first): %s.
+The interrupt path stored an EV_OVERRUN event word into ev_log[32], one past
+the end of ev_log, where the linker placed tt_next.  It could, because the task
 ev_put() had left the shared index ev_wr at 32 while it downlinked the full
 log with interrupts enabled: the unmasked ISR/task race in app/main.c.""" % (
     symptom_icount, symptom_icount - guilty_icount, guilty_icount,
     guilty_pc, guilty_func, guilty_insn,
     guilty_sal.symtab.filename if guilty_sal.symtab else "?", guilty_sal.line,
-    old_value, new_value))
+    old_value, new_value, " <- ".join(chain)))
 end
