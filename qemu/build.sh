@@ -46,7 +46,11 @@ fi
 cache=${ITC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/itc-workbench}/qemu
 . "$cache/fetched.env"
 # What was actually built; recorded in every bundle.
-printf '%s\n' "$QEMU_BUILT_DEB_VERSION" >"$bld/itc-qemu-version.tmp"
+# The machine model is part of the version: a replay log only replays on the
+# same device models, so the hash of our patches and hw/itc is appended.
+model=$(cd "$here" && find qemu/patches hw/itc -type f | LC_ALL=C sort | xargs sha256sum |
+        sha256sum | cut -c1-12)
+printf '%s itc-%s\n' "$QEMU_BUILT_DEB_VERSION" "$model" >"$bld/itc-qemu-version.tmp"
 cmp -s "$bld/itc-qemu-version.tmp" "$bld/itc-qemu-version" 2>/dev/null ||
     mv "$bld/itc-qemu-version.tmp" "$bld/itc-qemu-version"
 rm -f "$bld/itc-qemu-version.tmp"
