@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Regression test for qemu/patches/0005: a recording ended with QMP "quit"
+must replay up to the very instruction the recording reached.  Before the
+fix the shutdown event was logged without the instructions executed since
+the previous event, and the replay stopped 2e4..1e5 instructions short.
+
+A busy loop (assembled here; a guest that idles hides the bug, because
+going idle logs the instruction count anyway) is recorded for a while
+(-action shutdown=pause keeps QEMU around after the replayed quit),
+stopped, its icount read, then quit; the replay must pause at the same
+icount.  Skips (77) without the SPARC cross compiler."""
+# itc-test-timeout: 240
+import os
+import subprocess
+import time
+
+import shutil
+import sys
+
+import itctest
+from itctest import check, check_eq
+
+CC = "sparc64-linux-gnu-gcc"
+LOOP = r"""
+    .section .text.start, "ax"
+    .global _start
+_start:
+    set     0x1000, %g2
+1:  add     %g1, 1, %g1
+    st      %g1, [%g2]
+    ba      1b
+     nop
+"""
+LDS = "ENTRY(_start)\nSECTIONS { . = 0x0; .text : { *(.text.start) *(.text*) } }\n"
+
+
+def build(d):
+    src, lds, elf = (os.path.join(d, n) for n in ("loop.S", "loop.ld", "loop.elf"))
+    with open(src, "w") as f:
+        f.write(LOOP)
+    with open(lds, "w") as f:
+        f.write(LDS)
+    r = subprocess.run([CC, "-m32", "-mcpu=leon3", "-nostdlib", "-static", "-Wl,-m,elf32_sparc",
+                        "-Wl,--build-id=none", "-Wl,-z,noexecstack", "-Wl,--no-warn-rwx-segments",
+                        "-T", lds, src, "-o", elf], capture_output=True, text=True)
+    check_eq(r.returncode, 0, "assembling the loop: %s" % r.stderr)
+    return elf
+
+
+def start(d, mode, rr, name, elf):
+    sock = os.path.join(d, name + ".qmp")
+    lst = itctest.qmp_listener(sock)
+    p = itctest.spawn([itctest.QEMU, "-M", "gr740", "-smp", "1", "-display", "none",
+                       "-monitor", "none", "-serial", "null", "-action", "shutdown=pause",
+                       "-icount", "shift=2,rr=%s,rrfile=%s" % (mode, rr),
+                       "-kernel", elf, "-qmp", "unix:" + sock],
+                      stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return p, itctest.accept_qmp(lst, p)
+
+
+def main():
+    if not shutil.which(CC):
+        print("skip: %s not installed" % CC)
+        sys.exit(77)
+    d = itctest.private_dir()
+    elf = build(d)
+    rr = os.path.join(d, "run.rr")
+    p, qmp = start(d, "record", rr, "rec", elf)
+    deadline = time.monotonic() + 60
+    while qmp.cmd("itc-icount")["icount"] < 200000000:
+        check(time.monotonic() < deadline, "the loop did not run 2e8 instructions")
+        time.sleep(0.05)
+    qmp.cmd("stop")
+    recorded = qmp.cmd("itc-icount")["icount"]
+    qmp.cmd("quit")
+    check_eq(p.wait(30), 0, "recording QEMU exit status")
+
+    p, qmp = start(d, "replay", rr, "rep", elf)
+    deadline = time.monotonic() + 120
+    while qmp.cmd("query-status")["status"] == "running":
+        check(p.poll() is None, "the replay exited instead of pausing at the shutdown")
+        check(time.monotonic() < deadline, "the replay did not reach the recorded shutdown")
+        time.sleep(0.05)
+    replayed = qmp.cmd("itc-icount")["icount"]
+    qmp.cmd("quit")
+    p.wait(30)
+    check_eq(replayed, recorded, "icount where the replay of a quit-ended recording stops")
+
+
+itctest.run_test(main)
