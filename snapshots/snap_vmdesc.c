@@ -5,6 +5,8 @@
 
 #define MAX_ARRAY (1u << 20)
 #define MAX_DEPTH 32
+#define MAX_STEPS (1u << 21) /* field elements visited per device */
+#define MAX_OFFSET (1ull << 32)
 
 static void field_clear(gpointer p)
 {
@@ -41,7 +43,8 @@ static JsonArray *member_array(JsonObject *o, const char *name)
  * "subsections", each preceded by the subsection marker, name and version in
  * the stream) starting at *OFF. Returns FALSE if the description is
  * inconsistent (the caller then drops this device's fields). */
-static gboolean flatten(JsonObject *d, const char *prefix, gsize *off, GArray *out, int depth)
+static gboolean flatten(JsonObject *d, const char *prefix, gsize *off, GArray *out, int depth,
+                        guint *steps)
 {
     if (depth > MAX_DEPTH)
         return FALSE;
@@ -60,6 +63,8 @@ static gboolean flatten(JsonObject *d, const char *prefix, gsize *off, GArray *o
             return FALSE;
         JsonObject *st = member_object(f, "struct");
         for (gint64 k = 0; k < (n < 0 ? 1 : n); k++) {
+            if (++*steps > MAX_STEPS || *off > MAX_OFFSET || (guint64)size > MAX_OFFSET)
+                return FALSE;
             g_autofree char *full =
                 n >= 0       ? g_strdup_printf("%s%s[%" G_GINT64_FORMAT "]", prefix, name, k)
                 : index >= 0 ? g_strdup_printf("%s%s[%" G_GINT64_FORMAT "]", prefix, name, index)
@@ -68,7 +73,7 @@ static gboolean flatten(JsonObject *d, const char *prefix, gsize *off, GArray *o
             if (st) {
                 g_autofree char *p = g_strdup_printf("%s.", full);
                 guint before = out->len;
-                if (!flatten(st, p, off, out, depth + 1) || *off != start + (gsize)size) {
+                if (!flatten(st, p, off, out, depth + 1, steps) || *off != start + (gsize)size) {
                     /* struct description does not add up: keep it as one field */
                     g_array_set_size(out, before);
                     add_field(out, full, start, size);
@@ -90,7 +95,7 @@ static gboolean flatten(JsonObject *d, const char *prefix, gsize *off, GArray *o
             return FALSE;
         *off += 1 + 1 + strlen(vn) + 4; /* QEMU_VM_SUBSECTION, name length, name, version */
         g_autofree char *p = g_strdup_printf("%s%s.", prefix, vn);
-        if (!flatten(so, p, off, out, depth + 1))
+        if (!flatten(so, p, off, out, depth + 1, steps))
             return FALSE;
     }
     return TRUE;
@@ -124,7 +129,8 @@ GHashTable *snap_vmdesc_parse(const char *json, gsize len, GError **error)
         GArray *fields = g_array_new(FALSE, FALSE, sizeof(SnapField));
         g_array_set_clear_func(fields, field_clear);
         gsize off = 0;
-        if (!flatten(d, "", &off, fields, 0))
+        guint steps = 0;
+        if (!flatten(d, "", &off, fields, 0, &steps))
             g_array_set_size(fields, 0);
         g_hash_table_replace(t, g_strdup_printf("%s/%" G_GINT64_FORMAT, name, inst), fields);
     }
