@@ -1,5 +1,7 @@
 #include "bundle.h"
 
+#include "faults.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -364,6 +366,14 @@ BundleManifest *bundle_manifest_parse(const char *text, gsize len, GError **erro
     json_generator_set_root(g, fn);
     g_free(m->faults_json);
     m->faults_json = json_generator_to_data(g, NULL);
+    GError *fe = NULL;
+    g_autoptr(GPtrArray) faults =
+        fault_list_parse(m->faults_json, strlen(m->faults_json), "manifest: faults", TRUE, &fe);
+    if (!faults) {
+        g_set_error_literal(error, BUNDLE_ERROR, BUNDLE_ERROR_CORRUPT, fe->message);
+        g_error_free(fe);
+        return NULL;
+    }
     return g_steal_pointer(&m);
 }
 

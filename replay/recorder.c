@@ -1,5 +1,6 @@
 #include "recorder.h"
 
+#include "faults.h"
 #include "replayer.h"
 
 #include <errno.h>
@@ -262,7 +263,61 @@ typedef struct {
     guint64 icount_end, virtual_ns_end;
     char *digest;
     char *reason;
+    GPtrArray *faults; /* of FaultSpec: what every replay injects, with the outcome */
 } RecordResult;
+
+/* The faults of the recording from query-itc-faults (QUERIED, by id) and
+ * the scenario: scenario faults keep their definition; faults injected
+ * during the run (itc inject) are replayed at the instruction they fired
+ * at. */
+static GPtrArray *merge_faults(GPtrArray *scenario, GPtrArray *queried)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)fault_spec_free);
+    for (guint i = 0; i < queried->len; i++) {
+        FaultSpec *q = queried->pdata[i];
+        FaultSpec *s = NULL;
+        for (guint j = 0; scenario && j < scenario->len && !s; j++)
+            if (((FaultSpec *)scenario->pdata[j])->id == q->id)
+                s = scenario->pdata[j];
+        FaultSpec *f = g_new0(FaultSpec, 1);
+        f->id = q->id;
+        f->state = g_strdup(q->state);
+        f->fired = q->fired;
+        f->fired_icount = q->fired_icount;
+        if (s) {
+            f->kind = g_strdup(s->kind);
+            f->target = g_strdup(s->target);
+            f->has_mask = s->has_mask;
+            f->mask = s->mask;
+            f->has_count = s->has_count;
+            f->count = s->count;
+            f->has_level = s->has_level;
+            f->level = s->level;
+            f->data = g_strdup(s->data);
+            f->comment = g_strdup(s->comment);
+            f->when = s->when;
+            f->at = s->at;
+        } else {
+            f->live = TRUE;
+            f->kind = g_strdup(q->kind);
+            f->target = g_strdup(q->target);
+            f->has_mask = f->has_count = f->has_level = TRUE;
+            f->mask = q->mask;
+            f->count = q->count;
+            f->level = q->level;
+            f->when = q->fired ? FAULT_AT_ICOUNT : q->when;
+            f->at = q->fired ? q->fired_icount : q->at;
+            if (!strcmp(f->kind, "uart-rx")) {
+                /* QEMU does not report the bytes; the replay log carries
+                 * them (a replay ignores the fault's own bytes) */
+                f->data = g_strdup("00");
+                f->comment = g_strdup("injected live: bytes unknown, replayed from the log");
+            }
+        }
+        g_ptr_array_add(out, f);
+    }
+    return out;
+}
 
 /* Checks the end conditions; returns the reason (static or allocated into
  * *OWNED) or NULL. */
@@ -370,12 +425,35 @@ static gboolean record_pass(const RecordOptions *o, const char *rundir, const ch
         .kernel = fsw,
         .extra = (const char *const *)o->extra,
     };
+    /* a second QMP monitor for `itc inject` */
+    g_autofree char *inject_qmp = g_build_filename(rundir, "inject.qmp", NULL);
+    g_autofree char *inject_arg = g_strdup_printf("unix:%s,server=on,wait=off", inject_qmp);
+    g_autoptr(GPtrArray) extra = g_ptr_array_new();
+    for (char **e = o->extra; e && *e; e++)
+        g_ptr_array_add(extra, *e);
+    g_ptr_array_add(extra, "-qmp");
+    g_ptr_array_add(extra, inject_arg);
+    g_ptr_array_add(extra, NULL);
+    a.extra = (const char *const *)extra->pdata;
+    gboolean has_faults = o->faults && o->faults->len;
+    a.start_paused = has_faults;
     gint64 t0 = g_get_monotonic_time();
     QemuRun *r = qemu_run_start(&a, rundir, "record", o->input ? QEMU_STDIN_PIPE : QEMU_STDIN_NULL,
                                 uart_path, error);
     if (!r)
         return FALSE;
+    if (has_faults) {
+        /* "init" is saved at start-up, before this: the checkpoint pass
+         * saves it again with the faults */
+        if (!fault_inject_all(r->qmp, o->faults, error) ||
+            !qmp_client_call(r->qmp, "cont", NULL, NULL, 10000, error)) {
+            qemu_run_free(r);
+            return FALSE;
+        }
+    }
     stats->init_snapshot_seconds = since(t0);
+    if (o->started)
+        o->started(o->opaque, inject_qmp);
     RecordFeeder *feeder = NULL;
     if (o->input && !(feeder = record_feeder_start(qemu_proc_stdin_fd(r->proc), o->input, error))) {
         qemu_run_free(r);
@@ -389,6 +467,12 @@ static gboolean record_pass(const RecordOptions *o, const char *rundir, const ch
         ok = qmp_client_call(r->qmp, "stop", NULL, NULL, 30000, error) &&
              replay_read_clock(r, &res->icount_end, &res->virtual_ns_end, error) &&
              (res->digest = qemu_state_digest(r->qmp, rundir, error)) != NULL;
+    }
+    if (ok) {
+        g_autoptr(GPtrArray) q = fault_query(r->qmp, error);
+        ok = q != NULL;
+        if (ok)
+            res->faults = merge_faults(o->faults, q);
     }
     if (ok) {
         /* End with SIGTERM, not QMP quit: QEMU 10.0 logs a quit's shutdown
@@ -429,6 +513,28 @@ static gboolean checkpoint_pass(const RecordOptions *o, const char *rundir, cons
     if (!r)
         return FALSE;
     gboolean ok = TRUE;
+    if (res->faults && res->faults->len) {
+        /* Schedule the recording's faults at icount 0 and save "init" again
+         * (savevm replaces it) with them pending: "init" taken at record
+         * start has no faults, and a load of it (a replay, a reverse step
+         * before the first checkpoint, a restore) must bring them back. */
+        for (guint i = 0; i < res->faults->len; i++) {
+            FaultSpec *f = res->faults->pdata[i];
+            gint64 id;
+            ok = fault_inject(r->qmp, f, &id, error);
+            if (!ok) {
+                g_autofree char *d = fault_describe(f, i + 1);
+                g_prefix_error(error, "%s: ", d);
+                break;
+            }
+        }
+        g_autofree char *out = NULL;
+        gint64 ts = g_get_monotonic_time();
+        ok = ok && qmp_client_hmp(r->qmp, "savevm init", &out, 120000, error);
+        stats->init_resave_seconds = since(ts);
+        if (ok && out && *g_strstrip(out))
+            ok = fail(error, RECORDER_ERROR_FAILED, "savevm init (with the faults): %s", out);
+    }
     guint n = 0;
     int timeout = replay_timeout_ms(o->checkpoint_every);
     for (guint64 k = o->checkpoint_every; ok && o->checkpoint_every && k < res->icount_end;
@@ -462,6 +568,8 @@ static gboolean checkpoint_pass(const RecordOptions *o, const char *rundir, cons
         ok = replay_run_to_end(r, replay_timeout_ms(res->icount_end), error) &&
              replay_read_clock(r, &end, NULL, error) &&
              (digest = qemu_state_digest(r->qmp, rundir, error)) != NULL;
+    g_autoptr(GPtrArray) replayed = ok ? fault_query(r->qmp, error) : NULL;
+    ok = ok && replayed;
     qemu_run_quit(r);
     stats->checkpoint_seconds = since(t0);
     stats->checkpoints = n;
@@ -479,6 +587,22 @@ static gboolean checkpoint_pass(const RecordOptions *o, const char *rundir, cons
                     "determinism failure: the final state (RAM + registers) of the replay "
                     "differs from the recording's at icount %" G_GUINT64_FORMAT,
                     end);
+    guint nf = res->faults ? res->faults->len : 0;
+    if (replayed->len != nf)
+        return fail(error, RECORDER_ERROR_NONDETERMINISTIC,
+                    "determinism failure: %u faults in the recording, %u in its replay", nf,
+                    replayed->len);
+    for (guint i = 0; i < nf; i++) {
+        const FaultSpec *a = res->faults->pdata[i], *b = replayed->pdata[i];
+        if (strcmp(a->state, b->state) || a->fired != b->fired ||
+            a->fired_icount != b->fired_icount) {
+            g_autofree char *desc = fault_describe(a, i + 1);
+            return fail(error, RECORDER_ERROR_NONDETERMINISTIC,
+                        "determinism failure: %s is %s (icount %" G_GUINT64_FORMAT
+                        ") in the recording, %s (icount %" G_GUINT64_FORMAT ") in its replay",
+                        desc, a->state, a->fired_icount, b->state, b->fired_icount);
+        }
+    }
     GError *e = NULL;
     gint64 d = replay_first_difference(ck_uart, uart_path, &e);
     if (d == -2) {
@@ -569,6 +693,8 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
         m->virtual_ns_end = res.virtual_ns_end;
         m->final_digest = g_strdup(res.digest);
         m->end_reason = g_strdup(res.reason);
+        g_free(m->faults_json);
+        m->faults_json = fault_list_to_json_text(res.faults);
         m->replay_log_uncompressed_size = file_size(log_path);
         ok = bundle_file_describe(&m->fsw, bdir, "fsw.elf", error) &&
              (!o->input || bundle_file_describe(&m->input, bdir, "input.txt", error)) &&
@@ -580,6 +706,8 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
     stats->end_reason = g_strdup(res.reason);
     g_free(res.digest);
     g_free(res.reason);
+    if (res.faults)
+        g_ptr_array_unref(res.faults);
     if (!ok && error && g_error_matches(*error, RECORDER_ERROR, RECORDER_ERROR_NONDETERMINISTIC)) {
         /* keep the evidence: the files and the raw log, but no manifest */
         g_autofree char *raw = g_build_filename(bdir, "replay.bin", NULL);

@@ -5,7 +5,15 @@
  *     20 ms apart) to QEMU's stdin, the UART output goes to uart.log; the
  *     run is polled until the end condition, stopped, its final state
  *     digested, and QEMU quits.
- *  2. checkpoint pass: the log is replayed from "init"; at every multiple of
+ *     With a fault scenario QEMU starts paused, the faults are injected
+ *     (itc-inject-fault) and the guest started; a second QMP socket takes
+ *     faults injected during the run (itc inject).  At the end
+ *     query-itc-faults says which fired at which instruction.
+ *  2. checkpoint pass: the log is replayed from "init"; the recording's
+ *     faults are injected again while paused at icount 0 (the log does not
+ *     hold QMP commands) and "init" is saved again with them pending, so
+ *     every later replay, debug session or restore that loads "init" (or a
+ *     later checkpoint) has them without injecting anything.  At every multiple of
  *     the checkpoint interval the replay breaks and savevm writes ckpt-NNNN
  *     into the qcow2 (savevm in replay is fast; in record it waits for the
  *     replay mutex and migrate aborts).  At the end the replay must reach
@@ -56,6 +64,12 @@ typedef struct {
     int icount_shift;
     int smp;
     char **extra; /* user QEMU args */
+    /* Fault scenario (GPtrArray of FaultSpec, faults.h) or NULL: injected
+     * before the guest runs; the bundle's "init" snapshot carries them. */
+    GPtrArray *faults;
+    /* Called once the record pass runs, with the QMP socket that accepts
+     * `itc inject` (or NULL). */
+    void (*started)(void *opaque, const char *inject_qmp);
     /* Polled during the record pass: TRUE ends the recording (Ctrl-C). */
     gboolean (*should_stop)(void *opaque);
     /* Progress: phase "record"/"checkpoints", icount, virtual ns, total icount (0 = unknown). */
@@ -69,6 +83,7 @@ typedef struct {
     double compress_seconds;
     double savevm_seconds_total;
     double init_snapshot_seconds; /* QEMU start up to running, incl. rrsnapshot=init */
+    double init_resave_seconds;   /* savevm init with the faults (checkpoint pass) */
     guint checkpoints;
     char *end_reason;
 } RecordStats;

@@ -1,5 +1,7 @@
 #include "replayer.h"
 
+#include "faults.h"
+
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -194,6 +196,31 @@ gint64 replay_first_difference(const char *path_a, const char *path_b, GError **
 void replay_verdict_clear(ReplayVerdict *v)
 {
     g_clear_pointer(&v->digest, g_free);
+    g_clear_pointer(&v->fault_difference, g_free);
+}
+
+/* NULL if the replayed faults match the recorded ones, else what differs. */
+static char *compare_faults(const BundleManifest *m, GPtrArray *replayed)
+{
+    g_autoptr(GPtrArray) rec =
+        fault_list_parse(m->faults_json, strlen(m->faults_json), "faults", TRUE, NULL);
+    if (!rec)
+        return g_strdup("the manifest's faults do not parse");
+    if (rec->len != replayed->len)
+        return g_strdup_printf("%u faults in the recording, %u in the replay", rec->len,
+                               replayed->len);
+    for (guint i = 0; i < rec->len; i++) {
+        const FaultSpec *a = rec->pdata[i], *b = replayed->pdata[i];
+        if (g_strcmp0(a->state, b->state) || a->fired != b->fired ||
+            a->fired_icount != b->fired_icount) {
+            g_autofree char *d = fault_describe(a, i + 1);
+            return g_strdup_printf(
+                "%s: %s at icount %" G_GUINT64_FORMAT
+                " in the recording, %s at icount %" G_GUINT64_FORMAT " in the replay",
+                d, a->state ? a->state : "?", a->fired_icount, b->state, b->fired_icount);
+        }
+    }
+    return NULL;
 }
 
 gboolean replay_bundle_verify(ReplayBundle *b, ReplayVerdict *v, GError **error)
@@ -220,6 +247,8 @@ gboolean replay_bundle_verify(ReplayBundle *b, ReplayVerdict *v, GError **error)
     ok = ok && replay_run_to_end(r, replay_timeout_ms(b->m->icount_end), error) &&
          replay_read_clock(r, &v->icount_end, NULL, error) &&
          (v->digest = qemu_state_digest(r->qmp, b->workdir, error)) != NULL;
+    g_autoptr(GPtrArray) faults = ok ? fault_query(r->qmp, error) : NULL;
+    ok = ok && faults;
     qemu_run_quit(r);
     if (!ok)
         return FALSE;
@@ -233,6 +262,7 @@ gboolean replay_bundle_verify(ReplayBundle *b, ReplayVerdict *v, GError **error)
     v->uart_first_difference = d < 0 ? 0 : (guint64)d;
     v->icount_equal = v->icount_end == b->m->icount_end;
     v->digest_equal = !strcmp(v->digest, b->m->final_digest);
+    v->fault_difference = compare_faults(b->m, faults);
     v->seconds = (g_get_monotonic_time() - t0) / 1e6;
     return TRUE;
 }

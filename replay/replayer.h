@@ -65,6 +65,10 @@ typedef struct {
      * none) brackets where a divergence started. */
     int first_bad_checkpoint;
     guint64 bad_checkpoint_uart; /* the replay's UART bytes there */
+    /* The faults (query-itc-faults at the end) against the manifest's:
+     * NULL when every one has the recorded state and fired icount, else
+     * what differs. */
+    char *fault_difference;
     double seconds;
 } ReplayVerdict;
 

@@ -1,6 +1,7 @@
 /* itc info: what a recording bundle holds. */
 #include "bundle.h"
 #include "cli.h"
+#include "faults.h"
 #include "qemu_proc.h"
 
 #include <stdio.h>
@@ -14,8 +15,9 @@ static const char usage_text[] =
     "\n"
     "Shows what a recording bundle holds: the QEMU build it was recorded with and\n"
     "whether the QEMU found now can replay it, the instruction and virtual-time span,\n"
-    "the files and their sizes (missing or resized files are flagged), and the\n"
-    "checkpoints.  Does not run QEMU and does not hash the files (itc replay verifies).\n"
+    "the files and their sizes (missing or resized files are flagged), the\n"
+    "checkpoints and the injected faults (with the instruction count each fired at).\n"
+    "Does not run QEMU and does not hash the files (itc replay verifies).\n"
     "exit status: 0 ok, 2 not a bundle / damaged manifest\n";
 
 typedef struct {
@@ -129,6 +131,8 @@ int cmd_info_main(int argc, char **argv)
             json_builder_end_object(b);
         }
         json_builder_end_array(b);
+        json_builder_set_member_name(b, "faults");
+        json_builder_add_value(b, json_from_string(m->faults_json, NULL));
         json_builder_set_member_name(b, "files_ok");
         json_builder_add_boolean_value(b, files_ok);
 #undef S
@@ -171,6 +175,18 @@ int cmd_info_main(int argc, char **argv)
             BundleCheckpoint *c = &g_array_index(m->checkpoints, BundleCheckpoint, i);
             printf("  %-10s icount %13" G_GUINT64_FORMAT "  %10.6f s  uart %" G_GUINT64_FORMAT "\n",
                    c->name, c->icount, c->virtual_ns / 1e9, c->uart_offset);
+        }
+        g_autoptr(GPtrArray) faults =
+            fault_list_parse(m->faults_json, strlen(m->faults_json), "faults", TRUE, NULL);
+        printf("faults       %u%s\n", faults ? faults->len : 0,
+               faults && faults->len ? " (in 'init': every replay has them)" : "");
+        for (guint i = 0; faults && i < faults->len; i++) {
+            const FaultSpec *f = faults->pdata[i];
+            g_autofree char *d = fault_describe(f, i + 1);
+            printf("  %s: %s", d, f->state ? f->state : "?");
+            if (f->fired)
+                printf(" at icount %" G_GUINT64_FORMAT, f->fired_icount);
+            printf("%s\n", f->live ? " (injected live)" : "");
         }
     }
     if (have_qemu)

@@ -1,5 +1,6 @@
 /* itc record: record a run of the flight software into a bundle. */
 #include "cli.h"
+#include "faults.h"
 #include "recorder.h"
 
 #include <signal.h>
@@ -31,8 +32,22 @@ static const char usage_text[] =
     "  --checkpoint-every N     instructions between checkpoints (default 2.5e7; 0 = none)\n"
     "  --icount-shift S         2^S ns per instruction (default 2: 250 MHz like the GR740)\n"
     "  --smp N                  CPUs (only 1: QEMU record/replay is single-CPU)\n"
+    "  --faults FILE            fault scenario (JSON, below) injected before the guest runs\n"
     "  --json                   print the result as JSON\n"
     "  -- ARGS                  extra QEMU arguments (kept in the manifest for replays)\n"
+    "\n"
+    "Fault scenario: a JSON array of faults, each the arguments of QEMU's\n"
+    "itc-inject-fault with a definite instant:\n"
+    "  [{\"kind\": \"mem-seu\", \"target\": \"0x6624\", \"mask\": 256, \"icount\": 120000000},\n"
+    "   {\"kind\": \"gpio\", \"target\": \"grgpio0.3\", \"level\": 1, \"time-ns\": 500000000}]\n"
+    "  kind     mem-seu, cpu-reg, irq, gpio, reg-flip, uart-rx\n"
+    "  target   address (\"0x...\"), [cpuN.]REG, IRQ line, grgpioN.LINE, apbuartN\n"
+    "  mask, count, level, data (hex bytes, uart-rx), comment: optional\n"
+    "  icount N | time-ns T: exactly one (instruction count / virtual ns); no 'now'\n"
+    "The faults happen at the same instruction in every replay, debug session and\n"
+    "restore of the bundle (manifest.json \"faults\" lists them with fired_icount).\n"
+    "While recording, `itc inject --qmp SOCKET ...` adds faults (the socket path is\n"
+    "printed on stderr).\n"
     "\n"
     "Ctrl-C ends the recording early; the bundle is still complete and valid.\n"
     "exit status: 0 ok, 1 the verification replay diverged (nondeterminism),\n"
@@ -101,9 +116,15 @@ static gboolean parse_u64(const char *s, guint64 *out)
     return TRUE;
 }
 
+static void on_started(void *opaque, const char *inject_qmp)
+{
+    if (inject_qmp)
+        fprintf(stderr, "itc: recording; itc inject --qmp %s ...\n", inject_qmp);
+}
+
 int cmd_record_main(int argc, char **argv)
 {
-    const char *fsw = NULL, *out = NULL, *input = NULL;
+    const char *fsw = NULL, *out = NULL, *input = NULL, *faults_file = NULL;
     gboolean json = FALSE;
     guint64 every = RECORD_DEFAULT_CHECKPOINT_EVERY, shift = 2, smp = 1;
     g_autoptr(GArray) until = g_array_new(FALSE, TRUE, sizeof(RecordUntil));
@@ -124,6 +145,8 @@ int cmd_record_main(int argc, char **argv)
             out = argv[++i];
         } else if (!strcmp(a, "--input") && has_val) {
             input = argv[++i];
+        } else if (!strcmp(a, "--faults") && has_val) {
+            faults_file = argv[++i];
         } else if (!strcmp(a, "--until") && has_val) {
             RecordUntil u;
             GError *e = NULL;
@@ -172,6 +195,12 @@ int cmd_record_main(int argc, char **argv)
         g_array_append_val(until, u);
     }
     GError *e = NULL;
+    g_autoptr(GPtrArray) faults = NULL;
+    if (faults_file && !(faults = fault_scenario_load(faults_file, &e))) {
+        int rc = cli_error("record: %s", e->message);
+        g_error_free(e);
+        return rc;
+    }
     QemuInstall inst;
     if (!qemu_install_locate(&inst, NULL, &e)) {
         int rc = cli_error("%s", e->message);
@@ -190,6 +219,8 @@ int cmd_record_main(int argc, char **argv)
         .icount_shift = (int)shift,
         .smp = (int)smp,
         .extra = (char **)extra->pdata,
+        .faults = faults,
+        .started = on_started,
         .should_stop = should_stop,
         .progress = progress,
         .opaque = &pr,
@@ -231,6 +262,9 @@ int cmd_record_main(int argc, char **argv)
         I("virtual_ns_end", m->virtual_ns_end);
         S("final_digest", m->final_digest);
         I("checkpoints", m->checkpoints->len);
+        json_builder_set_member_name(b, "faults");
+        json_builder_add_value(b, json_from_string(m->faults_json, NULL));
+        D("init_resave_seconds", st.init_resave_seconds);
         I("checkpoint_every", every);
         D("record_seconds", st.record_seconds);
         D("record_startup_seconds", st.init_snapshot_seconds);

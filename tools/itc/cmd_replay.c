@@ -56,8 +56,8 @@ int cmd_replay_main(int argc, char **argv)
         g_error_free(e);
     } else {
         const BundleManifest *m = b->m;
-        gboolean same =
-            v.uart_equal && v.digest_equal && v.icount_equal && v.first_bad_checkpoint < 0;
+        gboolean same = v.uart_equal && v.digest_equal && v.icount_equal &&
+                        v.first_bad_checkpoint < 0 && !v.fault_difference;
         rc = same ? CLI_OK : CLI_FAILURE_FOUND;
         if (json) {
             g_autoptr(JsonBuilder) jb = json_builder_new();
@@ -77,6 +77,9 @@ int cmd_replay_main(int argc, char **argv)
             if (!v.uart_equal)
                 I("uart_first_difference", v.uart_first_difference);
             B("digest_equal", v.digest_equal);
+            B("faults_equal", !v.fault_difference);
+            if (v.fault_difference)
+                S("fault_difference", v.fault_difference);
             if (v.first_bad_checkpoint >= 0)
                 S("first_checkpoint_with_other_uart_count",
                   g_array_index(m->checkpoints, BundleCheckpoint, v.first_bad_checkpoint).name);
@@ -121,6 +124,8 @@ int cmd_replay_main(int argc, char **argv)
                         "itc: replay diverged: it ended at icount %" G_GUINT64_FORMAT
                         ", the recording at %" G_GUINT64_FORMAT "\n",
                         v.icount_end, m->icount_end);
+            if (v.fault_difference)
+                fprintf(stderr, "itc: replay diverged: %s\n", v.fault_difference);
             if (!v.digest_equal)
                 fprintf(stderr,
                         "itc: replay diverged: final state digest %s at icount %" G_GUINT64_FORMAT

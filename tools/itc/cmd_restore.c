@@ -1,5 +1,6 @@
 /* itc restore: a live QEMU from an instant of a recording. */
 #include "cli.h"
+#include "faults.h"
 #include "recorder.h"
 #include "restorer.h"
 
@@ -29,8 +30,13 @@ static const char usage_text[] =
     "                      at least N), time:SECONDS (virtual), uart:REGEX (needs\n"
     "                      --uart-out); default: run until QEMU exits or Ctrl-C\n"
     "  --paused            start paused (continue through QMP, HMP or GDB)\n"
+    "  --faults FILE       fault scenario (itc record --help) injected before the run\n"
+    "                      starts; every icount must be at or after the restore point\n"
     "  --json              print the result as JSON\n"
-    "exit status: 0 ok, 2 bad bundle or --at, other QEMU build, no QEMU\n";
+    "The faults of the recording come with the restored state (pending ones still\n"
+    "happen at their instruction count).  `itc inject --qmp SOCKET ...` adds faults\n"
+    "to the live run through the printed QMP socket.\n"
+    "exit status: 0 ok, 2 bad bundle, --at or --faults, other QEMU build, no QEMU\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -54,7 +60,7 @@ static int fail(GError *e, const char *what)
 
 int cmd_restore_main(int argc, char **argv)
 {
-    const char *dir = NULL, *at = NULL, *input = NULL, *uart_out = NULL;
+    const char *dir = NULL, *at = NULL, *input = NULL, *uart_out = NULL, *faults_file = NULL;
     gboolean json = FALSE, paused = FALSE;
     g_autoptr(GArray) until = g_array_new(FALSE, TRUE, sizeof(RecordUntil));
     g_array_set_clear_func(until, (GDestroyNotify)record_until_clear);
@@ -73,6 +79,8 @@ int cmd_restore_main(int argc, char **argv)
             at = argv[++i];
         } else if (!strcmp(a, "--input") && has_val) {
             input = argv[++i];
+        } else if (!strcmp(a, "--faults") && has_val) {
+            faults_file = argv[++i];
         } else if (!strcmp(a, "--uart-out") && has_val) {
             uart_out = argv[++i];
         } else if (!strcmp(a, "--until") && has_val) {
@@ -101,6 +109,9 @@ int cmd_restore_main(int argc, char **argv)
     if (input && !g_file_test(input, G_FILE_TEST_IS_REGULAR))
         return cli_error("restore: --input %s: no such file", input);
     GError *e = NULL;
+    g_autoptr(GPtrArray) faults = NULL;
+    if (faults_file && !(faults = fault_scenario_load(faults_file, &e)))
+        return fail(e, "restore");
     QemuInstall inst;
     if (!qemu_install_locate(&inst, NULL, &e))
         return fail(e, "restore");
@@ -118,14 +129,36 @@ int cmd_restore_main(int argc, char **argv)
         rc = fail(e, "restore");
         goto out;
     }
+    for (guint i = 0; faults && i < faults->len; i++) {
+        const FaultSpec *f = faults->pdata[i];
+        if (f->when == FAULT_AT_ICOUNT && f->at < pt.icount) {
+            g_autofree char *desc = fault_describe(f, i + 1);
+            rc = cli_error("restore: %s: %s: icount %" G_GUINT64_FORMAT
+                           " is before the restore point (icount %" G_GUINT64_FORMAT ")",
+                           faults_file, desc, f->at, pt.icount);
+            goto out;
+        }
+    }
     QemuStdin in_mode = input       ? QEMU_STDIN_PIPE
                         : uart_out  ? QEMU_STDIN_NULL
                         : isatty(0) ? QEMU_STDIN_INHERIT
                                     : QEMU_STDIN_NULL;
-    r = restore_start(b, &pt, uart_out ? uart_out : "-", in_mode, paused, &ep, &e);
+    gboolean has_faults = faults && faults->len;
+    r = restore_start(b, &pt, uart_out ? uart_out : "-", in_mode, paused || has_faults, &ep, &e);
     if (!r) {
         rc = fail(e, "restore");
         goto out;
+    }
+    if (has_faults) {
+        if (!fault_inject_all(r->qmp, faults, &e)) {
+            g_prefix_error(&e, "%s: ", faults_file);
+            rc = fail(e, "restore");
+            goto out;
+        }
+        if (!paused && !qmp_client_call(r->qmp, "cont", NULL, NULL, 10000, &e)) {
+            rc = fail(e, "restore");
+            goto out;
+        }
     }
     guint64 start_icount = 0;
     if (!replay_read_clock(r, &start_icount, NULL, &e)) {

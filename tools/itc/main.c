@@ -10,17 +10,18 @@ int cmd_replay_main(int argc, char **argv);
 int cmd_info_main(int argc, char **argv);
 int cmd_restore_main(int argc, char **argv);
 int cmd_debug_main(int argc, char **argv);
+int cmd_inject_main(int argc, char **argv);
 
 static const CliCommand commands[] = {
     {"snap", "snapshot store: ingest, export, ls, show, verify, rm, gc, stats, diff",
      cmd_snap_main},
     {"record", "record a run of the flight software into a bundle", cmd_record_main},
     {"replay", "re-execute a bundle and verify UART output and final state", cmd_replay_main},
-    {"debug", "reverse-debug a bundle with gdb-multiarch (QEMU replay + GDB stub)",
-     cmd_debug_main},
+    {"debug", "reverse-debug a bundle with gdb-multiarch (QEMU replay + GDB stub)", cmd_debug_main},
     {"info", "show what a bundle holds: sizes, checkpoints, QEMU compatibility", cmd_info_main},
     {"restore", "start a live QEMU from a checkpoint or instruction count of a bundle",
      cmd_restore_main},
+    {"inject", "inject a fault into a running recording or restore (QMP)", cmd_inject_main},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,143 @@
+/* itc inject: inject a fault into a running recording or restore over QMP. */
+#include "cli.h"
+#include "faults.h"
+#include "qmp_client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int cmd_inject_main(int argc, char **argv);
+
+static const char usage_text[] =
+    "usage: itc inject --qmp SOCKET KIND TARGET [options] (--icount N | --time-ns T | --now)\n"
+    "\n"
+    "Injects one fault into a running QEMU through its QMP socket (itc record and\n"
+    "itc restore print theirs) with QEMU's itc-inject-fault, and prints the fault id.\n"
+    "  KIND     mem-seu, cpu-reg, irq, gpio, reg-flip, uart-rx\n"
+    "  TARGET   address (0x...), [cpuN.]REG, IRQ line, grgpioN.LINE, apbuartN\n"
+    "\n"
+    "options:\n"
+    "  --qmp SOCKET     QMP unix socket of the running QEMU\n"
+    "  --mask M         bits to flip (mem-seu: 1 or 2 bits; default 1)\n"
+    "  --count N        repeat count (irq; default 1)\n"
+    "  --level L        input level 0/1 (gpio; default 1)\n"
+    "  --data HEX       bytes to receive (uart-rx)\n"
+    "  --icount N       at instruction count N (not in the past)\n"
+    "  --time-ns T      at virtual time T ns\n"
+    "  --now            immediately\n"
+    "  --json           print QEMU's description of the fault\n"
+    "Faults injected into a recording are stored in its bundle and replayed at the\n"
+    "instruction count they fired at.\n"
+    "exit status: 0 injected, 2 bad arguments, no QEMU at SOCKET, or QEMU refused\n";
+
+static gboolean parse_num(const char *s, guint64 *out)
+{
+    char *end;
+    errno = 0;
+    guint64 v = g_ascii_strtoull(s, &end, 0);
+    if (*s && !*end && !errno && s[0] != '-') {
+        *out = v;
+        return TRUE;
+    }
+    double d = g_ascii_strtod(s, &end); /* 1e8 */
+    if (!*s || *end || !(d >= 0) || d > 9.2e18 || d != (double)(guint64)d)
+        return FALSE;
+    *out = (guint64)d;
+    return TRUE;
+}
+
+int cmd_inject_main(int argc, char **argv)
+{
+    const char *sock = NULL;
+    gboolean json = FALSE;
+    int whens = 0;
+    FaultSpec f = {0};
+    const char *pos[2] = {NULL, NULL};
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        gboolean has_val = i + 1 < argc;
+        guint64 v = 0;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage_text, stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "--json")) {
+            json = TRUE;
+        } else if (!strcmp(a, "--now")) {
+            f.when = FAULT_AT_NOW;
+            whens++;
+        } else if (!strcmp(a, "--qmp") && has_val) {
+            sock = argv[++i];
+        } else if (!strcmp(a, "--data") && has_val) {
+            f.data = argv[++i];
+        } else if ((!strcmp(a, "--mask") || !strcmp(a, "--count") || !strcmp(a, "--level") ||
+                    !strcmp(a, "--icount") || !strcmp(a, "--time-ns")) &&
+                   has_val) {
+            if (!parse_num(argv[++i], &v) || v > G_MAXINT64)
+                return cli_error("inject: %s '%s' is not a non-negative number", a, argv[i]);
+            if (!strcmp(a, "--mask")) {
+                f.has_mask = TRUE;
+                f.mask = v;
+            } else if (!strcmp(a, "--count")) {
+                f.has_count = TRUE;
+                f.count = (gint64)v;
+            } else if (!strcmp(a, "--level")) {
+                f.has_level = TRUE;
+                f.level = (gint64)v;
+            } else {
+                f.when = !strcmp(a, "--icount") ? FAULT_AT_ICOUNT : FAULT_AT_TIME;
+                f.at = v;
+                whens++;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            return cli_error("inject: unknown option or missing value: %s (see itc inject "
+                             "--help)",
+                             a);
+        } else if (npos < 2) {
+            pos[npos++] = a;
+        } else {
+            return cli_error("inject: unexpected argument '%s'", a);
+        }
+    }
+    if (!sock || npos < 2) {
+        fputs(usage_text, stderr);
+        return cli_error("inject: need --qmp SOCKET, KIND and TARGET");
+    }
+    if (whens != 1)
+        return cli_error("inject: give exactly one of --icount N, --time-ns T, --now");
+    f.kind = (char *)pos[0];
+    f.target = (char *)pos[1];
+    GError *e = NULL;
+    QmpClient *q = qmp_client_connect(sock, 5000, &e);
+    if (!q) {
+        int rc = cli_error("inject: cannot connect to QMP at %s: %s", sock, e->message);
+        g_error_free(e);
+        return rc;
+    }
+    g_autoptr(JsonObject) args = fault_qmp_args(&f);
+    g_autoptr(JsonNode) r = NULL;
+    gboolean ok = qmp_client_call(q, "itc-inject-fault", args, &r, 10000, &e);
+    qmp_client_free(q);
+    if (!ok) {
+        const char *m = strstr(e->message, "failed: ");
+        int rc = g_error_matches(e, QMP_CLIENT_ERROR, QMP_CLIENT_ERROR_COMMAND) && m
+                     ? cli_error("inject: QEMU refused the fault: %s", m + strlen("failed: "))
+                     : cli_error("inject: %s", e->message);
+        g_error_free(e);
+        return rc;
+    }
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(r) ? json_node_get_object(r) : NULL;
+    if (!o || !json_object_has_member(o, "id"))
+        return cli_error("inject: QEMU's reply has no fault id");
+    if (json) {
+        g_autoptr(JsonGenerator) g = json_generator_new();
+        json_generator_set_root(g, r);
+        json_generator_set_pretty(g, TRUE);
+        g_autofree char *text = json_generator_to_data(g, NULL);
+        printf("%s\n", text);
+    } else {
+        printf("%" G_GINT64_FORMAT "\n", json_object_get_int_member(o, "id"));
+    }
+    return CLI_OK;
+}
