@@ -103,6 +103,35 @@ def reverse_latencies(d, bundle, points, name):
         return {int(k): v for k, v in json.load(f).items()}
 
 
+def reverse_continue_ratio(d, bundle, end):
+    """(reverse-continue seconds across the whole recording, forward replay
+    seconds of the same span): from the end back to the single execution of
+    app_main's first instruction at boot, vs replaying start -> end."""
+    out = os.path.join(d, "rc.json")
+    script = os.path.join(d, "rc.gdb")
+    with open(script, "w") as f:
+        f.write("""python
+import gdb, json, time
+gdb.execute("monitor replay_break %d", to_string=True)
+t = time.monotonic()
+gdb.execute("continue", to_string=True)
+fwd = time.monotonic() - t
+gdb.execute("break app_main", to_string=True)
+t = time.monotonic()
+gdb.execute("reverse-continue", to_string=True)
+rev = time.monotonic() - t
+icount = int(gdb.execute("monitor itc_icount", to_string=True).split()[-1])
+json.dump(dict(fwd=fwd, rev=rev, icount=icount), open(%r, "w"))
+end
+""" % (end, out))
+    r = subprocess.run([ITC, "debug", bundle, "--batch", script, "--timeout", "3600"],
+                       capture_output=True, text=True)
+    if r.returncode != 0 or not os.path.exists(out):
+        sys.exit("rr_bench: itc debug (reverse-continue) failed: %s" % r.stderr[-2000:])
+    with open(out) as f:
+        return json.load(f)
+
+
 def pct(vals, q):
     vals = sorted(vals)
     return vals[min(len(vals) - 1, int(round(q * (len(vals) - 1))))]
@@ -147,6 +176,11 @@ def main():
             "%.2g-insn recording, checkpoints every %.2g"
             % (1000 * statistics.median(o), 1000 * pct(o, 0.99), len(o),
                1000 * statistics.median(t), end, EVERY))
+        rc = reverse_continue_ratio(d, bundle, end)
+        row("reverse-continue across the recording / forward replay",
+            rc["rev"] / rc["fwd"],
+            "back from icount %.2g to app_main at %d: %.1fs; forward replay %.1fs; "
+            "target <= 1.5" % (end, rc["icount"], rc["rev"], rc["fwd"]))
         row("reverse-stepi p50, last fifth / first fifth of recording",
             statistics.median([ours[k] for k in late]) /
             statistics.median([ours[k] for k in early]),
