@@ -133,14 +133,58 @@ static gboolean emit(SnapStreamParser *p, SnapRecord *rec, gsize len, GError **e
     return ok;
 }
 
-static gboolean valid_next(guint8 t)
+/* Does a plausible next section start at d[i]? 0 = yes, BAD = no, NEED =
+ * more input needed to tell. A device payload can contain the footer bytes
+ * (e.g. "timer" section 0: a cpu_ticks_offset ending in 0x7e followed by a
+ * zero field reads as 7e 00 00 00 00 00 = footer + EOF), so the candidate's
+ * header is checked, not just its type byte: EOF must be followed by the
+ * device description or the end of the stream, START/FULL by a printable
+ * idstr, PART/END by a known section id, COMMAND by a small command. */
+static int check_next(SnapStreamParser *p, gsize i)
 {
-    return t == VM_EOF || t == VM_START || t == VM_PART || t == VM_END || t == VM_FULL ||
-           t == VM_COMMAND;
+    const guint8 *d = p->buf->data;
+    gsize n = p->buf->len;
+    int more = p->finishing ? BAD : NEED;
+    if (i >= n)
+        return more;
+    switch (d[i]) {
+    case VM_EOF:
+        if (i + 1 >= n)
+            return p->finishing ? 0 : NEED;
+        return d[i + 1] == VM_VMDESC ? 0 : BAD;
+    case VM_START:
+    case VM_FULL: {
+        if (i + 6 > n)
+            return more;
+        gsize len = d[i + 5];
+        if (len == 0)
+            return BAD;
+        if (i + 6 + len + 8 > n)
+            return more;
+        for (gsize k = 0; k < len; k++)
+            if (d[i + 6 + k] < 0x20 || d[i + 6 + k] > 0x7e)
+                return BAD;
+        return 0;
+    }
+    case VM_PART:
+    case VM_END: {
+        if (i + 5 > n)
+            return more;
+        guint32 id = (guint32)d[i + 1] << 24 | d[i + 2] << 16 | d[i + 3] << 8 | d[i + 4];
+        return g_hash_table_contains(p->sections, GUINT_TO_POINTER(id)) ? 0 : BAD;
+    }
+    case VM_COMMAND: {
+        if (i + 5 > n)
+            return more;
+        guint cmd = d[i + 1] << 8 | d[i + 2], len = d[i + 3] << 8 | d[i + 4];
+        return cmd >= 1 && cmd < 64 && len <= 4096 ? 0 : BAD;
+    }
+    }
+    return BAD;
 }
 
 /* Opaque section data ends at the footer (0x7e, be32 section id) followed by
- * the type byte of a next section. */
+ * a plausible next section (check_next). */
 static int find_footer(SnapStreamParser *p, gsize start, guint32 id, gsize *end)
 {
     const guint8 *d = p->buf->data;
@@ -152,13 +196,12 @@ static int find_footer(SnapStreamParser *p, gsize start, guint32 id, gsize *end)
         guint32 v = (guint32)d[i + 1] << 24 | d[i + 2] << 16 | d[i + 3] << 8 | d[i + 4];
         if (v != id)
             continue;
-        if (i + 6 > n) {
-            if (p->finishing)
-                return BAD;
+        int rc = check_next(p, i + 5);
+        if (rc == NEED) {
             p->scan = i;
             return NEED;
         }
-        if (valid_next(d[i + 5])) {
+        if (rc == 0) {
             *end = i + 5;
             return 0;
         }

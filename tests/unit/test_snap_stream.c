@@ -255,6 +255,68 @@ static void test_random_flips_never_crash(void)
     g_rand_free(r);
 }
 
+typedef struct {
+    gsize lens[4];
+    int n;
+} Sections;
+
+static gboolean on_section(const SnapRecord *r, gpointer user, GError **error)
+{
+    Sections *s = user;
+    if (r->kind == SNAP_REC_SECTION && s->n < 4)
+        s->lens[s->n++] = r->data_len;
+    return TRUE;
+}
+
+/* QEMU's "timer" device is section 0 on leon3/gr740; a cpu_ticks_offset whose
+ * low byte is 0x7e, followed by the always-zero 8-byte field, reads as
+ * footer(0) + EOF. Seen in about 1 of 256 real checkpoints. */
+static void test_footer_lookalike_in_payload(void)
+{
+    Builder w = {g_byte_array_new()};
+    be(&w, 4, 0x5145564d);
+    be(&w, 4, 3);
+    u8(&w, 0x04);
+    be(&w, 4, 0);
+    str(&w, "timer");
+    be(&w, 4, 0);
+    be(&w, 4, 2);
+    be(&w, 8, 0x000000134d62257eull);
+    be(&w, 8, 0);
+    be(&w, 8, 0x000000093580856cull);
+    u8(&w, 0x7e);
+    be(&w, 4, 0);
+    u8(&w, 0x04);
+    be(&w, 4, 3);
+    str(&w, "cpu_common");
+    be(&w, 4, 0);
+    be(&w, 4, 1);
+    guint8 dev[] = {0x7e, 0, 0, 0, 3, 0x04, 0, 0, 0, 0, 0, 1, 2}; /* FULL with an empty idstr */
+    bytes(&w, dev, sizeof dev);
+    u8(&w, 0x7e);
+    be(&w, 4, 3);
+    u8(&w, 0x00);
+    u8(&w, 0x06);
+    be(&w, 4, 2);
+    bytes(&w, "{}", 2);
+    gsize chunks[] = {1, 5, w.b->len};
+    for (gsize c = 0; c < G_N_ELEMENTS(chunks); c++) {
+        Sections s = {{0}, 0};
+        SnapStreamParser *p = snap_stream_parser_new(on_section, &s);
+        GError *e = NULL;
+        for (gsize i = 0; i < w.b->len; i += chunks[c])
+            g_assert_true(
+                snap_stream_parser_feed(p, w.b->data + i, MIN(chunks[c], w.b->len - i), &e));
+        g_assert_true(snap_stream_parser_finish(p, &e));
+        g_assert_no_error(e);
+        snap_stream_parser_free(p);
+        g_assert_cmpint(s.n, ==, 2);
+        g_assert_cmpuint(s.lens[0], ==, 24);
+        g_assert_cmpuint(s.lens[1], ==, sizeof dev);
+    }
+    g_byte_array_free(w.b, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -262,5 +324,6 @@ int main(int argc, char **argv)
     g_test_add_func("/snap_stream/truncation_rejected", test_truncation_rejected);
     g_test_add_func("/snap_stream/bad_magic_version_flags", test_bad_magic_version_flags);
     g_test_add_func("/snap_stream/random_flips_never_crash", test_random_flips_never_crash);
+    g_test_add_func("/snap_stream/footer_lookalike_in_payload", test_footer_lookalike_in_payload);
     return g_test_run();
 }
