@@ -108,7 +108,7 @@ static FaultSpec *parse_entry(Entry *e, gboolean manifest)
 {
     static const char *const scenario_fields[] = {"kind", "target", "mask",    "count",   "level",
                                                   "data", "icount", "time-ns", "comment", NULL};
-    static const char *const outcome_fields[] = {"id", "state", "fired_icount", "source", NULL};
+    static const char *const outcome_fields[] = {"id", "state", "fired_icount", NULL};
     g_autoptr(GList) names = json_object_get_members(e->o);
     for (GList *l = names; l; l = l->next) {
         const char *n = l->data;
@@ -214,10 +214,6 @@ static FaultSpec *parse_entry(Entry *e, gboolean manifest)
             f->fired = TRUE;
             f->fired_icount = (guint64)fic;
         }
-        const char *src = opt_str(e, "source", 16);
-        if (src && strcmp(src, "scenario") && strcmp(src, "live"))
-            bad(e, "field 'source' = '%s' (scenario or live)", src);
-        f->live = src && !strcmp(src, "live");
         if (e->failed)
             return NULL;
     }
@@ -319,8 +315,6 @@ JsonNode *fault_list_to_json(GPtrArray *faults)
             S("state", f->state);
         if (f->fired)
             I("fired_icount", f->fired_icount);
-        if (f->id || f->state)
-            S("source", f->live ? "live" : "scenario");
 #undef S
 #undef I
         json_builder_end_object(b);

@@ -15,9 +15,8 @@
  * entry.  QEMU checks the targets when the faults are injected.
  *
  * The bundle's manifest.json "faults" holds the same objects plus the
- * outcome of the recording: id, state (pending/fired/failed), fired_icount,
- * and source ("scenario" or "live": injected with itc inject while the
- * recording ran). */
+ * outcome of the recording: id, state (pending/fired/failed) and
+ * fired_icount. */
 #pragma once
 #include <glib.h>
 #include <json-glib/json-glib.h>
@@ -51,7 +50,6 @@ typedef struct {
     char *state; /* "pending", "fired", "failed" or NULL */
     gboolean fired;
     guint64 fired_icount;
-    gboolean live; /* injected during the run, not from the scenario */
 } FaultSpec;
 
 void fault_spec_free(FaultSpec *f);

@@ -266,57 +266,43 @@ typedef struct {
     GPtrArray *faults; /* of FaultSpec: what every replay injects, with the outcome */
 } RecordResult;
 
-/* The faults of the recording from query-itc-faults (QUERIED, by id) and
- * the scenario: scenario faults keep their definition; faults injected
- * during the run (itc inject) are replayed at the instruction they fired
- * at. */
-static GPtrArray *merge_faults(GPtrArray *scenario, GPtrArray *queried)
+/* The scenario's faults (ids filled in by the injection) with their
+ * outcome from query-itc-faults (QUERIED, by id). */
+static GPtrArray *merge_faults(GPtrArray *scenario, GPtrArray *queried, GError **error)
 {
-    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)fault_spec_free);
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)fault_spec_free);
     for (guint i = 0; i < queried->len; i++) {
         FaultSpec *q = queried->pdata[i];
         FaultSpec *s = NULL;
         for (guint j = 0; scenario && j < scenario->len && !s; j++)
             if (((FaultSpec *)scenario->pdata[j])->id == q->id)
                 s = scenario->pdata[j];
+        if (!s) {
+            fail(error, RECORDER_ERROR_FAILED,
+                 "QEMU reports fault %" G_GINT64_FORMAT " (%s %s), which is not from the scenario",
+                 q->id, q->kind, q->target);
+            return NULL;
+        }
         FaultSpec *f = g_new0(FaultSpec, 1);
         f->id = q->id;
         f->state = g_strdup(q->state);
         f->fired = q->fired;
         f->fired_icount = q->fired_icount;
-        if (s) {
-            f->kind = g_strdup(s->kind);
-            f->target = g_strdup(s->target);
-            f->has_mask = s->has_mask;
-            f->mask = s->mask;
-            f->has_count = s->has_count;
-            f->count = s->count;
-            f->has_level = s->has_level;
-            f->level = s->level;
-            f->data = g_strdup(s->data);
-            f->comment = g_strdup(s->comment);
-            f->when = s->when;
-            f->at = s->at;
-        } else {
-            f->live = TRUE;
-            f->kind = g_strdup(q->kind);
-            f->target = g_strdup(q->target);
-            f->has_mask = f->has_count = f->has_level = TRUE;
-            f->mask = q->mask;
-            f->count = q->count;
-            f->level = q->level;
-            f->when = q->fired ? FAULT_AT_ICOUNT : q->when;
-            f->at = q->fired ? q->fired_icount : q->at;
-            if (!strcmp(f->kind, "uart-rx")) {
-                /* QEMU does not report the bytes; the replay log carries
-                 * them (a replay ignores the fault's own bytes) */
-                f->data = g_strdup("00");
-                f->comment = g_strdup("injected live: bytes unknown, replayed from the log");
-            }
-        }
+        f->kind = g_strdup(s->kind);
+        f->target = g_strdup(s->target);
+        f->has_mask = s->has_mask;
+        f->mask = s->mask;
+        f->has_count = s->has_count;
+        f->count = s->count;
+        f->has_level = s->has_level;
+        f->level = s->level;
+        f->data = g_strdup(s->data);
+        f->comment = g_strdup(s->comment);
+        f->when = s->when;
+        f->at = s->at;
         g_ptr_array_add(out, f);
     }
-    return out;
+    return g_steal_pointer(&out);
 }
 
 /* Checks the end conditions; returns the reason (static or allocated into
@@ -425,16 +411,6 @@ static gboolean record_pass(const RecordOptions *o, const char *rundir, const ch
         .kernel = fsw,
         .extra = (const char *const *)o->extra,
     };
-    /* a second QMP monitor for `itc inject` */
-    g_autofree char *inject_qmp = g_build_filename(rundir, "inject.qmp", NULL);
-    g_autofree char *inject_arg = g_strdup_printf("unix:%s,server=on,wait=off", inject_qmp);
-    g_autoptr(GPtrArray) extra = g_ptr_array_new();
-    for (char **e = o->extra; e && *e; e++)
-        g_ptr_array_add(extra, *e);
-    g_ptr_array_add(extra, "-qmp");
-    g_ptr_array_add(extra, inject_arg);
-    g_ptr_array_add(extra, NULL);
-    a.extra = (const char *const *)extra->pdata;
     gboolean has_faults = o->faults && o->faults->len;
     a.start_paused = has_faults;
     gint64 t0 = g_get_monotonic_time();
@@ -452,8 +428,6 @@ static gboolean record_pass(const RecordOptions *o, const char *rundir, const ch
         }
     }
     stats->init_snapshot_seconds = since(t0);
-    if (o->started)
-        o->started(o->opaque, inject_qmp);
     RecordFeeder *feeder = NULL;
     if (o->input && !(feeder = record_feeder_start(qemu_proc_stdin_fd(r->proc), o->input, error))) {
         qemu_run_free(r);
@@ -471,8 +445,7 @@ static gboolean record_pass(const RecordOptions *o, const char *rundir, const ch
     if (ok) {
         g_autoptr(GPtrArray) q = fault_query(r->qmp, error);
         ok = q != NULL;
-        if (ok)
-            res->faults = merge_faults(o->faults, q);
+        ok = ok && (res->faults = merge_faults(o->faults, q, error)) != NULL;
     }
     if (ok) {
         /* End with SIGTERM, not QMP quit: QEMU 10.0 logs a quit's shutdown

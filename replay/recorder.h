@@ -6,9 +6,13 @@
  *     run is polled until the end condition, stopped, its final state
  *     digested, and QEMU quits.
  *     With a fault scenario QEMU starts paused, the faults are injected
- *     (itc-inject-fault) and the guest started; a second QMP socket takes
- *     faults injected during the run (itc inject).  At the end
- *     query-itc-faults says which fired at which instruction.
+ *     (itc-inject-fault) and the guest started.  At the end
+ *     query-itc-faults says which fired at which instruction.  There is no
+ *     way to inject while the recording runs: QEMU logs the fault timer's
+ *     effects (a virtual-clock checkpoint at each firing, an icount warp
+ *     checkpoint when a timer is armed while the CPU idles) and a replay can
+ *     only schedule faults from icount 0, so a fault injected mid-run made
+ *     the checkpoint pass hang (measured with --time-ns and --icount faults).
  *  2. checkpoint pass: the log is replayed from "init"; the recording's
  *     faults are injected again while paused at icount 0 (the log does not
  *     hold QMP commands) and "init" is saved again with them pending, so
@@ -67,9 +71,6 @@ typedef struct {
     /* Fault scenario (GPtrArray of FaultSpec, faults.h) or NULL: injected
      * before the guest runs; the bundle's "init" snapshot carries them. */
     GPtrArray *faults;
-    /* Called once the record pass runs, with the QMP socket that accepts
-     * `itc inject` (or NULL). */
-    void (*started)(void *opaque, const char *inject_qmp);
     /* Polled during the record pass: TRUE ends the recording (Ctrl-C). */
     gboolean (*should_stop)(void *opaque);
     /* Progress: phase "record"/"checkpoints", icount, virtual ns, total icount (0 = unknown). */

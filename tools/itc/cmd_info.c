@@ -186,7 +186,7 @@ int cmd_info_main(int argc, char **argv)
             printf("  %s: %s", d, f->state ? f->state : "?");
             if (f->fired)
                 printf(" at icount %" G_GUINT64_FORMAT, f->fired_icount);
-            printf("%s\n", f->live ? " (injected live)" : "");
+            printf("\n");
         }
     }
     if (have_qemu)

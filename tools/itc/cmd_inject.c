@@ -12,8 +12,8 @@ int cmd_inject_main(int argc, char **argv);
 static const char usage_text[] =
     "usage: itc inject --qmp SOCKET KIND TARGET [options] (--icount N | --time-ns T | --now)\n"
     "\n"
-    "Injects one fault into a running QEMU through its QMP socket (itc record and\n"
-    "itc restore print theirs) with QEMU's itc-inject-fault, and prints the fault id.\n"
+    "Injects one fault into a running QEMU through its QMP socket (itc restore\n"
+    "prints it) with QEMU's itc-inject-fault, and prints the fault id.\n"
     "  KIND     mem-seu, cpu-reg, irq, gpio, reg-flip, uart-rx\n"
     "  TARGET   address (0x...), [cpuN.]REG, IRQ line, grgpioN.LINE, apbuartN\n"
     "\n"
@@ -27,8 +27,8 @@ static const char usage_text[] =
     "  --time-ns T      at virtual time T ns\n"
     "  --now            immediately\n"
     "  --json           print QEMU's description of the fault\n"
-    "Faults injected into a recording are stored in its bundle and replayed at the\n"
-    "instruction count they fired at.\n"
+    "Faults for a recording go into a scenario file (itc record --faults), so that\n"
+    "every replay schedules them identically.\n"
     "exit status: 0 injected, 2 bad arguments, no QEMU at SOCKET, or QEMU refused\n";
 
 static gboolean parse_num(const char *s, guint64 *out)

@@ -46,8 +46,8 @@ static const char usage_text[] =
     "  icount N | time-ns T: exactly one (instruction count / virtual ns); no 'now'\n"
     "The faults happen at the same instruction in every replay, debug session and\n"
     "restore of the bundle (manifest.json \"faults\" lists them with fired_icount).\n"
-    "While recording, `itc inject --qmp SOCKET ...` adds faults (the socket path is\n"
-    "printed on stderr).\n"
+    "Faults cannot be added while the recording runs (a replay could not schedule\n"
+    "them identically); `itc inject` works on an `itc restore` of the bundle.\n"
     "\n"
     "Ctrl-C ends the recording early; the bundle is still complete and valid.\n"
     "exit status: 0 ok, 1 the verification replay diverged (nondeterminism),\n"
@@ -114,12 +114,6 @@ static gboolean parse_u64(const char *s, guint64 *out)
         return FALSE;
     *out = (guint64)d;
     return TRUE;
-}
-
-static void on_started(void *opaque, const char *inject_qmp)
-{
-    if (inject_qmp)
-        fprintf(stderr, "itc: recording; itc inject --qmp %s ...\n", inject_qmp);
 }
 
 int cmd_record_main(int argc, char **argv)
@@ -220,7 +214,6 @@ int cmd_record_main(int argc, char **argv)
         .smp = (int)smp,
         .extra = (char **)extra->pdata,
         .faults = faults,
-        .started = on_started,
         .should_stop = should_stop,
         .progress = progress,
         .opaque = &pr,
