@@ -35,6 +35,7 @@ UNTIL = 300000000
 EVERY = 50000000
 UNUSED = 0x00800000
 U_AT, A_AT, B_AT = 30000000, 70000000, 170000000
+GPIO_NS = 1000000000  # a fault at a virtual time (the recording spans ~1.4 s)
 
 
 def scenario(ev_total):
@@ -43,6 +44,7 @@ def scenario(ev_total):
          "comment": "unused word, before the first checkpoint"},
         {"kind": "mem-seu", "target": "0x%x" % ev_total, "mask": 0x10, "icount": A_AT},
         {"kind": "mem-seu", "target": "0x%x" % ev_total, "mask": 0x100, "icount": B_AT},
+        {"kind": "gpio", "target": "grgpio0.3", "level": 1, "time-ns": GPIO_NS},
     ]
 
 
@@ -110,7 +112,13 @@ def check_faults_listed(bundle, ev_total):
            for f in info["faults"]]
     want = [("mem-seu", "0x%x" % a, at, "fired", at)
             for a, at in ((UNUSED, U_AT), (ev_total, A_AT), (ev_total, B_AT))]
-    check_eq(got, want, "itc info --json faults")
+    check_eq(got[:3], want, "itc info --json faults")
+    g = info["faults"][3]
+    check_eq((g["kind"], g["time-ns"], g["state"]), ("gpio", GPIO_NS, "fired"),
+             "time-ns fault in itc info --json")
+    # at 4 ns per instruction, virtual time runs at least as fast as icount
+    check(0 < g["fired_icount"] <= GPIO_NS // 4,
+          "gpio fault at %d ns fired at icount %d" % (GPIO_NS, g["fired_icount"]))
     check_eq(manifest(bundle)["faults"], info["faults"], "manifest faults")
     text = bt.ok("info", bundle).out
     check("fired at icount %d" % B_AT in text, "itc info text lists the faults: %s" % text)
@@ -324,7 +332,7 @@ def body():
     faulted, rec = record(d, "faulted", sc)
     plain, _ = record(d, "plain")
     bt.check_no_stray_qemu(d, "itc record")
-    check_eq([(f["state"], f.get("fired_icount")) for f in rec["faults"]],
+    check_eq([(f["state"], f.get("fired_icount")) for f in rec["faults"]][:3],
              [("fired", U_AT), ("fired", A_AT), ("fired", B_AT)], "itc record --json faults")
     check_eq(manifest(plain)["faults"], [], "plain recording has no faults")
     check_faults_listed(faulted, ev_total)
