@@ -254,6 +254,10 @@ def check_restore_and_inject(d, bundle):
                 break
             time.sleep(0.2)
         q.cmd("stop")
+        # the recording's fault B, pending in the checkpoint restored from
+        rec_b = [f for f in fs.values() if f.get("icount") == B_AT]
+        check_eq([(f["state"], f.get("fired-icount")) for f in rec_b], [("fired", B_AT)],
+                 "the recording's pending fault B in the restored run")
         byid = {f["target"]: f for f in fs.values()}
         check_eq(byid["0x%x" % words[0]].get("fired-icount"), at + 5000000,
                  "restore --faults fault fired at its icount")
