@@ -805,29 +805,30 @@ static const SnapInfo *find_info(GArray *l, const char *id)
     return NULL;
 }
 
-/* Parent for a new manifest of snapshot ID: the most recent snapshot whose
- * chain is shorter than MAX_CHAIN and does not contain ID. */
+/* Parent for a new manifest of snapshot ID, skip-delta style: the new
+ * snapshot is number n (0-based, by creation time, ID itself not counted) and
+ * its parent is number n with the lowest set bit cleared, so chains are at
+ * most log2(n) long while most parents are only a few checkpoints back. No
+ * parent if that chain is MAX_CHAIN long already (after rm) or contains ID. */
 static gboolean pick_parent(SnapStore *s, const char *id, char out[33])
 {
     g_autoptr(GArray) l = manifests_by_age(s);
     g_array_sort(l, by_created);
-    for (guint i = l->len; i-- > 0;) {
-        const SnapInfo *c = &g_array_index(l, SnapInfo, i);
-        if (!strcmp(c->id, id))
-            continue;
-        int depth = 0;
-        gboolean ok = TRUE;
-        for (const SnapInfo *a = c; a && a->parent[0]; a = find_info(l, a->parent)) {
-            if (++depth >= MAX_CHAIN || !strcmp(a->parent, id)) {
-                ok = FALSE;
-                break;
-            }
+    for (guint i = 0; i < l->len; i++)
+        if (!strcmp(g_array_index(l, SnapInfo, i).id, id)) {
+            g_array_remove_index(l, i);
+            break;
         }
-        if (ok)
-            g_strlcpy(out, c->id, 33);
-        return ok;
-    }
-    return FALSE;
+    guint n = l->len;
+    if (n == 0)
+        return FALSE;
+    const SnapInfo *c = &g_array_index(l, SnapInfo, n & (n - 1));
+    int depth = 0;
+    for (const SnapInfo *a = c; a && a->parent[0]; a = find_info(l, a->parent))
+        if (++depth >= MAX_CHAIN || !strcmp(a->parent, id))
+            return FALSE;
+    g_strlcpy(out, c->id, 33);
+    return TRUE;
 }
 
 static char *write_manifest(SnapIngest *in, GError **error)

@@ -207,23 +207,27 @@ static void downgrade_to_v1(const char *path)
     g_free(d);
 }
 
-/* Manifests stored as deltas of the previous snapshot's manifest: chain
- * recorded, exports exact, damaged or missing parent named, rm rewrites the
- * children, version 1 manifests still read. */
+/* Manifests stored as deltas (skip-delta parents: snapshot n is a delta of
+ * snapshot n with its lowest set bit cleared): chain recorded, exports exact,
+ * damaged or missing parent named, rm rewrites the children, version 1
+ * manifests still read. Here a <- b, a <- c <- d; the tests break c. */
 static void test_delta_manifests(void)
 {
     g_autofree char *dir = g_dir_make_tmp("snapstore-XXXXXX", NULL);
     GError *e = NULL;
     SnapStore *s = snap_store_open(dir, &e);
     g_assert_no_error(e);
-    g_autoptr(GByteArray) a = stream(64, 1), b = stream(64, 2), c = stream(64, 3);
+    g_autoptr(GByteArray) a = stream(64, 1), b0 = stream(64, 2), b = stream(64, 3),
+                          c = stream(64, 4);
     g_autofree char *ia = ingest(s, a, &e);
+    g_autofree char *ib0 = ingest(s, b0, &e);
     g_autofree char *ib = ingest(s, b, &e);
     g_autofree char *ic = ingest(s, c, &e);
     g_assert_no_error(e);
     GArray *l = snap_store_list(s, &e);
     g_assert_no_error(e);
     g_assert_cmpstr(info(l, ia)->parent, ==, "");
+    g_assert_cmpstr(info(l, ib0)->parent, ==, ia);
     g_assert_cmpstr(info(l, ib)->parent, ==, ia);
     g_assert_cmpstr(info(l, ic)->parent, ==, ib);
     g_assert_cmpuint(info(l, ic)->manifest_bytes, <, info(l, ia)->manifest_bytes / 2);
@@ -233,6 +237,7 @@ static void test_delta_manifests(void)
     /* fresh process view: chains resolve from disk */
     s = snap_store_open(dir, &e);
     exports_equal(s, ia, a);
+    exports_equal(s, ib0, b0);
     exports_equal(s, ib, b);
     exports_equal(s, ic, c);
 
@@ -284,7 +289,7 @@ static void test_delta_manifests(void)
     g_assert_no_error(e);
     exports_equal(s, ic, c);
     l = snap_store_list(s, &e);
-    g_assert_cmpuint(l->len, ==, 2);
+    g_assert_cmpuint(l->len, ==, 3);
     g_assert_cmpstr(info(l, ic)->parent, ==, ia);
     g_array_free(l, TRUE);
     guint64 freed;
@@ -300,10 +305,11 @@ static void test_delta_manifests(void)
     g_ptr_array_set_size(problems, 0);
     g_assert_true(snap_store_verify(s, problems, &e));
     g_assert_cmpuint(problems->len, ==, 0);
-    /* rm of a v1 parent rewrites c as a full manifest */
+    /* rm of a v1 parent rewrites its children as full manifests */
     g_assert_true(snap_store_remove(s, ia, &e));
     g_assert_no_error(e);
     exports_equal(s, ic, c);
+    exports_equal(s, ib0, b0);
     snap_store_close(s);
     g_free(orig);
     g_free(bad);
