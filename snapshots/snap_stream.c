@@ -30,6 +30,7 @@ struct SnapStreamParser {
     SnapRecordFn fn;
     gpointer user;
     GByteArray *buf;
+    gsize head; /* bytes of buf already emitted; compacted on the next feed */
     gsize scan; /* resume point of the footer scan */
     guint64 offset;
     State st;
@@ -123,12 +124,12 @@ static gboolean fail(GError **error, int code, guint64 off, const char *what)
 
 static gboolean emit(SnapStreamParser *p, SnapRecord *rec, gsize len, GError **error)
 {
-    rec->raw = p->buf->data;
+    rec->raw = p->buf->data + p->head;
     rec->raw_len = len;
     rec->offset = p->offset;
     gboolean ok = p->fn(rec, p->user, error);
     p->offset += len;
-    g_byte_array_remove_range(p->buf, 0, len);
+    p->head += len; /* no per-record memmove: compaction happens once per feed */
     p->scan = 0;
     return ok;
 }
@@ -142,8 +143,8 @@ static gboolean emit(SnapStreamParser *p, SnapRecord *rec, gsize len, GError **e
  * idstr, PART/END by a known section id, COMMAND by a small command. */
 static int check_next(SnapStreamParser *p, gsize i)
 {
-    const guint8 *d = p->buf->data;
-    gsize n = p->buf->len;
+    const guint8 *d = p->buf->data + p->head;
+    gsize n = p->buf->len - p->head;
     int more = p->finishing ? BAD : NEED;
     if (i >= n)
         return more;
@@ -187,8 +188,8 @@ static int check_next(SnapStreamParser *p, gsize i)
  * a plausible next section (check_next). */
 static int find_footer(SnapStreamParser *p, gsize start, guint32 id, gsize *end)
 {
-    const guint8 *d = p->buf->data;
-    gsize n = p->buf->len;
+    const guint8 *d = p->buf->data + p->head;
+    gsize n = p->buf->len - p->head;
     gsize i = MAX(start, p->scan);
     for (; i + 5 <= n; i++) {
         if (d[i] != VM_FOOTER)
@@ -265,7 +266,7 @@ static int parse_config(SnapStreamParser *p, Rd *r, GError **error)
 
 static int step_top(SnapStreamParser *p, GError **error)
 {
-    Rd r = {p->buf->data, p->buf->len, 0};
+    Rd r = {p->buf->data + p->head, p->buf->len - p->head, 0};
     SnapRecord rec = {0};
     guint8 t;
     guint64 v, id, inst, ver;
@@ -335,14 +336,14 @@ static int step_top(SnapStreamParser *p, GError **error)
     if (rc)
         return rc;
     rec.kind = SNAP_REC_SECTION;
-    rec.data = p->buf->data + r.pos;
+    rec.data = p->buf->data + p->head + r.pos;
     rec.data_len = end - 5 - r.pos;
     return emit(p, &rec, end, error) ? 0 : BAD;
 }
 
 static int step_ram(SnapStreamParser *p, GError **error)
 {
-    Rd r = {p->buf->data, p->buf->len, 0};
+    Rd r = {p->buf->data + p->head, p->buf->len - p->head, 0};
     SnapRecord rec = {.section_id = p->ram_section};
     guint64 v;
     int rc;
@@ -416,7 +417,7 @@ static int step_ram(SnapStreamParser *p, GError **error)
 
 static int step(SnapStreamParser *p, GError **error)
 {
-    Rd r = {p->buf->data, p->buf->len, 0};
+    Rd r = {p->buf->data + p->head, p->buf->len - p->head, 0};
     SnapRecord rec = {0};
     guint64 v, id;
     int rc;
@@ -482,7 +483,7 @@ static int step(SnapStreamParser *p, GError **error)
 
 static gboolean run(SnapStreamParser *p, GError **error)
 {
-    while (p->buf->len > 0) {
+    while (p->buf->len > p->head) {
         int rc = step(p, error);
         if (rc == NEED)
             return TRUE;
@@ -497,6 +498,10 @@ static gboolean run(SnapStreamParser *p, GError **error)
 
 gboolean snap_stream_parser_feed(SnapStreamParser *p, const guint8 *buf, gsize len, GError **error)
 {
+    if (p->head > 0) {
+        g_byte_array_remove_range(p->buf, 0, p->head);
+        p->head = 0;
+    }
     g_byte_array_append(p->buf, buf, len);
     return run(p, error);
 }
@@ -506,8 +511,8 @@ gboolean snap_stream_parser_finish(SnapStreamParser *p, GError **error)
     p->finishing = TRUE;
     if (!run(p, error))
         return FALSE;
-    if (p->buf->len > 0 || (p->st != ST_AFTER_EOF && p->st != ST_DONE))
-        return fail(error, SNAP_STREAM_ERROR_TRUNCATED, p->offset + p->buf->len,
+    if (p->buf->len > p->head || (p->st != ST_AFTER_EOF && p->st != ST_DONE))
+        return fail(error, SNAP_STREAM_ERROR_TRUNCATED, p->offset + p->buf->len - p->head,
                     "stream truncated");
     return TRUE;
 }
