@@ -107,8 +107,7 @@ def reverse_continue_ratio(d, bundle, end):
     """(reverse-continue seconds across the whole recording, forward replay
     seconds of the same span): from the end back to the only write of the
     BSP's uart_base (at boot), through a watchpoint, vs replaying start ->
-    end.  (A breakpoint instead of the watchpoint hangs upstream's reverse
-    continue across the FSW's power-down idle; see issue notes.)"""
+    end."""
     out = os.path.join(d, "rc.json")
     script = os.path.join(d, "rc.gdb")
     with open(script, "w") as f:

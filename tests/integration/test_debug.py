@@ -12,7 +12,9 @@
 3. The demo's finding: from the symptom, a watchpoint on tt_next and
    reverse-continue must stop right after the store found forwards;
    reverse-stepi lands on it: a store instruction in ev_put_isr that turns
-   tt_next from an even pointer into the odd event word.
+   tt_next from an even pointer into the odd event word.  Then
+   reverse-continue to a breakpoint (tt_check) twice and continue forwards:
+   earlier calls going back, and the forward hit is the same instruction.
 4. Bad input: no bundle, bad --at, no gdb: exit 2, no QEMU left behind.
 On failure the seed and the commands to reproduce are printed.
 """
@@ -173,6 +175,17 @@ RESULTS["store"] = dict(icount=itc_now(), pc=pc,
     before=int(gdb.parse_and_eval("tt_next").cast(gdb.lookup_type("unsigned long"))))
 gdb.execute("stepi")
 RESULTS["after"] = int(gdb.parse_and_eval("tt_next").cast(gdb.lookup_type("unsigned long")))
+# reverse-continue to a BREAKPOINT, across the FSW's power-down idle
+# (qemu/patches/0006), then forwards again to the same hit
+gdb.execute("delete")
+gdb.execute("break tt_check")
+hits = []
+for cmd in ("reverse-continue", "reverse-continue", "continue"):
+    gdb.execute(cmd)
+    hits.append(dict(icount=itc_now(), pc=int(gdb.parse_and_eval("$pc")),
+                     t=int(gdb.parse_and_eval("t"))))
+RESULTS["bp_hits"] = hits
+RESULTS["tt_check"] = int(gdb.parse_and_eval("(unsigned long)&tt_check"))
 end
 """
     fin, _ = debug_batch(d, moved, "finding", body, env)
@@ -185,6 +198,14 @@ end
     check(st["before"] % 4 == 0 and st["before"] != 0,
           "tt_next before the store is a valid pointer (0x%x)" % st["before"])
     check_eq(fin["after"], corrupt["value"], "tt_next after the store")
+    h1, h2, h3 = fin["bp_hits"]
+    for h in (h1, h2, h3):
+        check(0 <= h["pc"] - fin["tt_check"] < 16,
+              "breakpoint stop inside tt_check's prologue (pc 0x%x)" % h["pc"])
+    check(h2["icount"] < h1["icount"] < st["icount"],
+          "reverse-continue to a breakpoint goes backwards: %s" % fin["bp_hits"])
+    check(h1["t"] > h2["t"], "the earlier tt_check call has the earlier tick: %s" % fin["bp_hits"])
+    check_eq(h3["icount"], h1["icount"], "continue from the earlier hit stops at the later one")
 
     # 4. bad input: clear errors, exit 2, no QEMU left running
     for args, env2, what in [
