@@ -10,15 +10,12 @@ QMP.  Skips (77) without the cross compiler.
 """
 # itc-test-timeout: 120
 import os
-import shutil
 import subprocess
-import sys
 import time
 
 import itctest
 from itctest import check, check_eq
 
-CC = "sparc64-linux-gnu-gcc"
 # LEON4 traps on an AHB error response also with the MMU off (upstream
 # QEMU only traps with the SRMMU enabled; qemu/patches/0002 fixes that).
 RESULT = 0x10000  # results[0..4]
@@ -70,37 +67,12 @@ bad_trap:                           /* record the trap type, skip the insn */
      rett   %l2 + 4
 """
 
-LDS = """
-ENTRY(_start)
-MEMORY { ram : ORIGIN = 0x00000000, LENGTH = 16M }
-SECTIONS { .text : { *(.text.start) *(.text*) } > ram }
-"""
-
-
-def build(d):
-    src, lds, elf = (os.path.join(d, n) for n in ("guest.S", "guest.ld", "guest.elf"))
-    with open(src, "w") as f:
-        f.write(GUEST)
-    with open(lds, "w") as f:
-        f.write(LDS)
-    r = subprocess.run([CC, "-m32", "-mcpu=leon3", "-fno-pic", "-fno-pie", "-no-pie", "-nostdlib",
-                        "-static", "-Wl,-m,elf32_sparc", "-Wl,-z,noexecstack",
-                        "-Wl,--no-warn-rwx-segments", "-Wl,--build-id=none", "-T", lds, src,
-                        "-o", elf], capture_output=True, text=True)
-    check_eq(r.returncode, 0, "assembling the guest: %s" % r.stderr)
-    return elf
-
-
-def xp(qmp, addr):
-    return int(qmp.hmp("xp /1wx 0x%x" % addr).split(":")[1].split()[0], 16)
 
 
 def main():
-    if not shutil.which(CC):
-        print("skip: %s not installed" % CC)
-        sys.exit(77)
+    itctest.require_sparc_cc()
     d = itctest.private_dir()
-    elf = build(d)
+    elf = itctest.assemble_guest(d, GUEST)
     sock = os.path.join(d, "qmp.sock")
     lst = itctest.qmp_listener(sock)
     p = itctest.spawn([itctest.QEMU, "-M", "gr740", "-smp", "1", "-display", "none",
@@ -109,15 +81,15 @@ def main():
                       stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
     qmp = itctest.accept_qmp(lst, p)
     deadline = time.monotonic() + 30
-    while xp(qmp, RESULT + 16) != 0xD0D0:
+    while itctest.read_word(qmp, RESULT + 16) != 0xD0D0:
         # (read stderr only once QEMU has exited: before, read() blocks)
         if p.poll() is not None:
             check(False, "QEMU exited: %s" % p.stderr.read().decode()[-800:])
         check(time.monotonic() < deadline, "guest did not finish (results %s)"
-              % [hex(xp(qmp, RESULT + 4 * i)) for i in range(5)])
+              % [hex(itctest.read_word(qmp, RESULT + 4 * i)) for i in range(5)])
         time.sleep(0.05)
     qmp.cmd("stop")
-    traps, ahbs, ahbfar, apb = (xp(qmp, RESULT + 4 * i) for i in range(4))
+    traps, ahbs, ahbfar, apb = (itctest.read_word(qmp, RESULT + 4 * i) for i in range(4))
     check_eq(traps >> 16, 1, "number of traps taken")
     check_eq(traps & 0xFF, 0x09, "trap type of the load from an undecoded address")
     check(ahbs & 1 << 8, "AHBSTAT.NE after the AHB error (AHBS %08x)" % ahbs)

@@ -22,15 +22,12 @@ Skips (77) without the cross compiler.
 """
 # itc-test-timeout: 180
 import os
-import shutil
 import subprocess
-import sys
 import time
 
 import itctest
 from itctest import check, check_eq
 
-CC = "sparc64-linux-gnu-gcc"
 NM = "sparc64-linux-gnu-nm"
 RES = 0x10000
 N1, N2 = 100, 1000
@@ -206,26 +203,6 @@ trap_record:
      rett   %%l2 + 4
 """ % {"n1": N1, "n2": N2, "cc": CC_VALUE, "dw": ASR17_DW}
 
-LDS = """
-ENTRY(_start)
-MEMORY { ram : ORIGIN = 0x00000000, LENGTH = 16M }
-SECTIONS { .text : { *(.text.start) *(.text*) } > ram }
-"""
-
-
-def build(d, name, defines=()):
-    src, lds, elf = (os.path.join(d, n) for n in (name + ".S", "guest.ld", name + ".elf"))
-    with open(src, "w") as f:
-        f.write(GUEST)
-    with open(lds, "w") as f:
-        f.write(LDS)
-    r = subprocess.run([CC, "-m32", "-mcpu=leon3", "-fno-pic", "-fno-pie", "-no-pie", "-nostdlib",
-                        "-static", "-Wl,-m,elf32_sparc", "-Wl,-z,noexecstack",
-                        "-Wl,--no-warn-rwx-segments", "-Wl,--build-id=none", "-T", lds]
-                       + ["-D" + x for x in defines] + [src, "-o", elf],
-                       capture_output=True, text=True)
-    check_eq(r.returncode, 0, "assembling the guest: %s" % r.stderr)
-    return elf
 
 
 def start(d, tag, elf, smp, extra=()):
@@ -240,13 +217,9 @@ def start(d, tag, elf, smp, extra=()):
     return p, itctest.accept_qmp(lst, p)
 
 
-def xp(qmp, addr):
-    return int(qmp.hmp("xp /1wx 0x%x" % addr).split(":")[1].split()[0], 16)
-
-
 def wait_word(qmp, p, addr, want, what, timeout=30):
     deadline = time.monotonic() + timeout
-    while xp(qmp, addr) != want:
+    while itctest.read_word(qmp, addr) != want:
         check(p.poll() is None, "QEMU exited: %s" % open(p.errpath).read()[-800:])
         check(time.monotonic() < deadline, "%s: word at 0x%x never became 0x%x"
               % (what, addr, want))
@@ -254,11 +227,11 @@ def wait_word(qmp, p, addr, want, what, timeout=30):
 
 
 def counter(qmp):
-    return (xp(qmp, RES + 0x3c) & 0xFFFFFF) << 32 | xp(qmp, RES + 0x40)
+    return (itctest.read_word(qmp, RES + 0x3c) & 0xFFFFFF) << 32 | itctest.read_word(qmp, RES + 0x40)
 
 
 def check_registers(qmp):
-    r = [xp(qmp, RES + 4 * i) for i in range(0x15)]
+    r = [itctest.read_word(qmp, RES + 4 * i) for i in range(0x15)]
     asr17 = r[0]
     check_eq(asr17 >> 28, 0, "%asr17 INDEX on CPU 0")
     check_eq(asr17 & 0x1F, 7, "%asr17 NWIN (8 register windows)")
@@ -282,12 +255,10 @@ def check_registers(qmp):
 
 
 def main():
-    if not shutil.which(CC) or not shutil.which(NM):
-        print("skip: %s not installed" % CC)
-        sys.exit(77)
+    itctest.require_sparc_cc(NM)
     d = itctest.private_dir()
-    elf = build(d, "guest")
-    errelf = build(d, "errmode", ["ERRMODE"])
+    elf = itctest.assemble_guest(d, GUEST, "guest")
+    errelf = itctest.assemble_guest(d, GUEST, "errmode", ["ERRMODE"])
 
     p, qmp = start(d, "src", elf, 4)
     wait_word(qmp, p, RES + 0x2c, 0xD0D0, "guest")
@@ -301,15 +272,15 @@ def main():
     else:
         print("KNOWN GAP: no IRQ(A)MP (MPSTAT reads %08x): CPUs 1-3 cannot be "
               "started, only CPU 0's %%asr17 checked" % mpstat)
-    check_eq(xp(qmp, RES + 0x100), 0, "CPU 0 does not take the secondary path")
+    check_eq(itctest.read_word(qmp, RES + 0x100), 0, "CPU 0 does not take the secondary path")
 
     # Checkpoint round trip.
     deadline = time.monotonic() + 30
-    while xp(qmp, RES + 0x30) < 10:
+    while itctest.read_word(qmp, RES + 0x30) < 10:
         check(time.monotonic() < deadline, "guest loop does not run")
         time.sleep(0.05)
     qmp.cmd("stop")
-    loops = xp(qmp, RES + 0x30)
+    loops = itctest.read_word(qmp, RES + 0x30)
     upcnt = counter(qmp)
     check(upcnt > N2, "up-counter running before the checkpoint (%d)" % upcnt)
     ck = os.path.join(d, "ck.mig")
@@ -322,17 +293,17 @@ def main():
     qmp.cmd("migrate-incoming", uri="file:" + ck)
     itctest.wait_incoming(qmp)
     deadline = time.monotonic() + 30
-    while xp(qmp, RES + 0x30) <= loops + 2:
+    while itctest.read_word(qmp, RES + 0x30) <= loops + 2:
         check(p.poll() is None, "restored QEMU exited")
         check(time.monotonic() < deadline, "restored guest does not run")
         time.sleep(0.05)
     qmp.cmd("stop")
-    check_eq(xp(qmp, RES + 0x34), CC_VALUE, "cache control register after restore")
-    check_eq(xp(qmp, RES + 0x38), (asr17 & ~0x0C006000) | ASR17_DW,
+    check_eq(itctest.read_word(qmp, RES + 0x34), CC_VALUE, "cache control register after restore")
+    check_eq(itctest.read_word(qmp, RES + 0x38), (asr17 & ~0x0C006000) | ASR17_DW,
              "%asr17 (DW set) after restore")
     after = counter(qmp)
     check(after > upcnt, "up-counter continues after restore (%d -> %d)" % (upcnt, after))
-    check(xp(qmp, RES + 0x3c) >> 31 == 0, "DUCNT still 0 after restore")
+    check(itctest.read_word(qmp, RES + 0x3c) >> 31 == 0, "DUCNT still 0 after restore")
     qmp.cmd("quit")
     p.wait(10)
 
@@ -351,7 +322,7 @@ def main():
     time.sleep(0.2)
     check(p.poll() is None, "QEMU still running")
     check_eq(qmp.cmd("query-status")["status"], "running", "VM run state")
-    check_eq(xp(qmp, RES + 0x64), 0, "nothing executes after the trapping instruction")
+    check_eq(itctest.read_word(qmp, RES + 0x64), 0, "nothing executes after the trapping instruction")
     regs = qmp.hmp("info registers")
     check("pc: %08x" % errinsn in regs, "pc left at the trapping instruction "
           "0x%08x: %s" % (errinsn, regs[:200]))

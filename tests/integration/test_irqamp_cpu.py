@@ -16,15 +16,12 @@ Skips (77) without the cross compiler.
 """
 # itc-test-timeout: 120
 import os
-import shutil
 import subprocess
-import sys
 import time
 
 import itctest
 from itctest import check, check_eq
 
-CC = "sparc64-linux-gnu-gcc"
 RESULT = 0x10000
 
 GUEST = r"""
@@ -140,37 +137,12 @@ trap:                               /* count traps, log their types */
      rett   %l2
 """
 
-LDS = """
-ENTRY(_start)
-MEMORY { ram : ORIGIN = 0x00000000, LENGTH = 16M }
-SECTIONS { .text : { *(.text.start) *(.text*) } > ram }
-"""
-
-
-def build(d):
-    src, lds, elf = (os.path.join(d, n) for n in ("guest.S", "guest.ld", "guest.elf"))
-    with open(src, "w") as f:
-        f.write(GUEST)
-    with open(lds, "w") as f:
-        f.write(LDS)
-    r = subprocess.run([CC, "-m32", "-mcpu=leon3", "-fno-pic", "-fno-pie", "-no-pie", "-nostdlib",
-                        "-static", "-Wl,-m,elf32_sparc", "-Wl,-z,noexecstack",
-                        "-Wl,--no-warn-rwx-segments", "-Wl,--build-id=none", "-T", lds, src,
-                        "-o", elf], capture_output=True, text=True)
-    check_eq(r.returncode, 0, "assembling the guest: %s" % r.stderr)
-    return elf
-
-
-def xp(qmp, addr):
-    return int(qmp.hmp("xp /1wx 0x%x" % addr).split(":")[1].split()[0], 16)
 
 
 def main():
-    if not shutil.which(CC):
-        print("skip: %s not installed" % CC)
-        sys.exit(77)
+    itctest.require_sparc_cc()
     d = itctest.private_dir()
-    elf = build(d)
+    elf = itctest.assemble_guest(d, GUEST)
     sock = os.path.join(d, "qmp.sock")
     lst = itctest.qmp_listener(sock)
     p = itctest.spawn([itctest.QEMU, "-M", "gr740", "-smp", "3", "-display", "none",
@@ -178,18 +150,18 @@ def main():
                        "-kernel", elf], stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
     qmp = itctest.accept_qmp(lst, p)
     deadline = time.monotonic() + 30
-    while not (xp(qmp, RESULT + 20) == 0xD0D0 and xp(qmp, RESULT + 0x24) and
-               xp(qmp, RESULT + 0x28)):
+    while not (itctest.read_word(qmp, RESULT + 20) == 0xD0D0 and itctest.read_word(qmp, RESULT + 0x24) and
+               itctest.read_word(qmp, RESULT + 0x28)):
         if p.poll() is not None:
             check(False, "QEMU exited: %s" % p.stderr.read().decode()[-800:])
         if time.monotonic() > deadline:
             break
         time.sleep(0.05)
     qmp.cmd("stop")
-    res = [xp(qmp, RESULT + 4 * i) for i in range(7)]
-    runs = [xp(qmp, RESULT + 0x30 + 4 * i) for i in range(3)]
-    cpus = [xp(qmp, RESULT + 0x20 + 4 * i) for i in range(3)]
-    mpstat = xp(qmp, 0xFF904010)
+    res = [itctest.read_word(qmp, RESULT + 4 * i) for i in range(7)]
+    runs = [itctest.read_word(qmp, RESULT + 0x30 + 4 * i) for i in range(3)]
+    cpus = [itctest.read_word(qmp, RESULT + 0x20 + 4 * i) for i in range(3)]
+    mpstat = itctest.read_word(qmp, 0xFF904010)
     qmp.cmd("quit")
     p.wait(10)
     check_eq(res[5], 0xD0D0, "CPU 0 finished its sequence (results %s)" % [hex(v) for v in res])

@@ -14,13 +14,10 @@ import os
 import subprocess
 import time
 
-import shutil
-import sys
 
 import itctest
 from itctest import check, check_eq
 
-CC = "sparc64-linux-gnu-gcc"
 LOOP = r"""
     .section .text.start, "ax"
     .global _start
@@ -31,20 +28,6 @@ _start:
     ba      1b
      nop
 """
-LDS = "ENTRY(_start)\nSECTIONS { . = 0x0; .text : { *(.text.start) *(.text*) } }\n"
-
-
-def build(d):
-    src, lds, elf = (os.path.join(d, n) for n in ("loop.S", "loop.ld", "loop.elf"))
-    with open(src, "w") as f:
-        f.write(LOOP)
-    with open(lds, "w") as f:
-        f.write(LDS)
-    r = subprocess.run([CC, "-m32", "-mcpu=leon3", "-nostdlib", "-static", "-Wl,-m,elf32_sparc",
-                        "-Wl,--build-id=none", "-Wl,-z,noexecstack", "-Wl,--no-warn-rwx-segments",
-                        "-T", lds, src, "-o", elf], capture_output=True, text=True)
-    check_eq(r.returncode, 0, "assembling the loop: %s" % r.stderr)
-    return elf
 
 
 def start(d, mode, rr, name, elf):
@@ -59,11 +42,9 @@ def start(d, mode, rr, name, elf):
 
 
 def main():
-    if not shutil.which(CC):
-        print("skip: %s not installed" % CC)
-        sys.exit(77)
+    itctest.require_sparc_cc()
     d = itctest.private_dir()
-    elf = build(d)
+    elf = itctest.assemble_guest(d, LOOP, "loop")
     rr = os.path.join(d, "run.rr")
     p, qmp = start(d, "record", rr, "rec", elf)
     deadline = time.monotonic() + 60

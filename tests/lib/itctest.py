@@ -298,3 +298,42 @@ def wait_incoming(qmp, timeout=30):
         time.sleep(0.05)
     if qmp.cmd("query-status")["status"] != "running":
         qmp.cmd("cont")
+
+
+# ---------------------------------------------------------------- guests
+SPARC_CC = "sparc64-linux-gnu-gcc"
+GUEST_LDS = """
+ENTRY(_start)
+MEMORY { ram : ORIGIN = 0x00000000, LENGTH = 16M }
+SECTIONS { .text : { *(.text.start) *(.text*) } > ram }
+"""
+
+
+def require_sparc_cc(*others):
+    """Skip (77) unless the SPARC cross compiler (and OTHERS) are installed."""
+    for tool in (SPARC_CC,) + others:
+        if not shutil.which(tool):
+            print("skip: %s not installed" % tool)
+            sys.exit(77)
+
+
+def assemble_guest(d, source, name="guest", defines=(), lds=GUEST_LDS):
+    """Assemble SOURCE (SPARC assembly, preprocessed) into D/NAME.elf for
+    -kernel, linked at 0x0 as a freestanding 32-bit LEON image."""
+    src, ld, elf = (os.path.join(d, n) for n in (name + ".S", name + ".ld", name + ".elf"))
+    with open(src, "w") as f:
+        f.write(source)
+    with open(ld, "w") as f:
+        f.write(lds)
+    r = subprocess.run([SPARC_CC, "-m32", "-mcpu=leon3", "-fno-pic", "-fno-pie", "-no-pie",
+                        "-nostdlib", "-static", "-Wl,-m,elf32_sparc", "-Wl,-z,noexecstack",
+                        "-Wl,--no-warn-rwx-segments", "-Wl,--build-id=none", "-T", ld]
+                       + ["-D" + x for x in defines] + [src, "-o", elf],
+                       capture_output=True, text=True)
+    check_eq(r.returncode, 0, "assembling %s: %s" % (name, r.stderr))
+    return elf
+
+
+def read_word(qmp, addr):
+    """A 32-bit word of guest physical memory, read over QMP (HMP xp)."""
+    return int(qmp.hmp("xp /1wx 0x%x" % addr).split(":")[1].split()[0], 16)
