@@ -174,20 +174,9 @@ gboolean debugger_run(ReplayBundle *b, const DebugOptions *opt, int *gdb_status,
 
     g_autofree char *gdb_sock = g_build_filename(b->workdir, "gdb.sock", NULL);
     g_autofree char *uart = g_build_filename(b->workdir, "uart.log", NULL);
-    QemuArgs a = {
-        .qemu = b->inst->qemu,
-        .smp = 1,
-        .icount_shift = b->m->icount_shift,
-        .rr_mode = "replay",
-        .rrfile = b->log_path,
-        .rrsnapshot = "init",
-        .drive = b->qcow2_path,
-        .kernel = b->fsw_path,
-        .gdb_socket = gdb_sock,
-        .start_paused = TRUE,
-        .extra = (const char *const *)b->m->extra_args,
-    };
-    QemuRun *r = qemu_run_start(&a, b->workdir, "debug", FALSE, uart, error);
+    QemuArgs a = replay_bundle_args(b, "init");
+    a.gdb_socket = gdb_sock;
+    QemuRun *r = qemu_run_start(&a, b->workdir, "debug", QEMU_STDIN_NULL, uart, error);
     if (!r)
         return FALSE;
     if (opt->at && at > 0 && !debugger_goto(r, at, error)) {

@@ -78,12 +78,13 @@ int replay_timeout_ms(guint64 instructions)
     return (int)MIN(ms, (guint64)G_MAXINT);
 }
 
-QemuRun *replay_start(const QemuInstall *inst, const char *workdir, const char *name,
-                      const char *log_path, const char *qcow2_path, const char *fsw_path,
-                      int icount_shift, char **extra, const char *snapshot, const char *uart_path,
-                      GError **error)
+/* The QemuArgs of a paused replay of LOG_PATH from SNAPSHOT (the strings
+ * are borrowed). */
+static QemuArgs replay_args(const QemuInstall *inst, const char *log_path, const char *qcow2_path,
+                            const char *fsw_path, int icount_shift, char **extra,
+                            const char *snapshot)
 {
-    QemuArgs a = {
+    return (QemuArgs){
         .qemu = inst->qemu,
         .smp = 1,
         .icount_shift = icount_shift,
@@ -95,14 +96,28 @@ QemuRun *replay_start(const QemuInstall *inst, const char *workdir, const char *
         .start_paused = TRUE,
         .extra = (const char *const *)extra,
     };
+}
+
+QemuRun *replay_start(const QemuInstall *inst, const char *workdir, const char *name,
+                      const char *log_path, const char *qcow2_path, const char *fsw_path,
+                      int icount_shift, char **extra, const char *snapshot, const char *uart_path,
+                      GError **error)
+{
+    QemuArgs a = replay_args(inst, log_path, qcow2_path, fsw_path, icount_shift, extra, snapshot);
     return qemu_run_start(&a, workdir, name, QEMU_STDIN_NULL, uart_path, error);
+}
+
+QemuArgs replay_bundle_args(const ReplayBundle *b, const char *snapshot)
+{
+    return replay_args(b->inst, b->log_path, b->qcow2_path, b->fsw_path, b->m->icount_shift,
+                       b->m->extra_args, snapshot);
 }
 
 QemuRun *replay_bundle_start(ReplayBundle *b, const char *name, const char *snapshot,
                              const char *uart_path, GError **error)
 {
-    return replay_start(b->inst, b->workdir, name, b->log_path, b->qcow2_path, b->fsw_path,
-                        b->m->icount_shift, b->m->extra_args, snapshot, uart_path, error);
+    QemuArgs a = replay_bundle_args(b, snapshot);
+    return qemu_run_start(&a, b->workdir, name, QEMU_STDIN_NULL, uart_path, error);
 }
 
 gboolean replay_read_clock(QemuRun *r, guint64 *icount, guint64 *virtual_ns, GError **error)

@@ -44,6 +44,9 @@ QemuRun *replay_start(const QemuInstall *inst, const char *workdir, const char *
                       GError **error);
 QemuRun *replay_bundle_start(ReplayBundle *b, const char *name, const char *snapshot,
                              const char *uart_path, GError **error);
+/* What replay_bundle_start() passes to QEMU, for callers that add to it
+ * (e.g. a GDB socket); the strings are borrowed from B. */
+QemuArgs replay_bundle_args(const ReplayBundle *b, const char *snapshot);
 /* Replays up to exactly ICOUNT (replay-break) and leaves the VM paused. */
 gboolean replay_run_to(QemuRun *r, guint64 icount, int timeout_ms, GError **error);
 /* Replays to the end of the log (the recording's final stop + quit, which

@@ -79,7 +79,6 @@ breakpoints and watchpoints are suspended meanwhile."""
             finally:
                 for b in suspended:
                     b.enabled = True
-        _flush_caches()
         now = itc_icount()
         if now != target:
             raise gdb.GdbError("itc-goto: stopped at icount %d, not %d "
