@@ -118,7 +118,17 @@ char **qemu_args_build(const QemuArgs *a)
 #define ADDF(...) g_ptr_array_add(v, g_strdup_printf(__VA_ARGS__))
     ADD(a->qemu ? a->qemu : "qemu-system-sparc");
     ADD("-M");
-    ADD("gr740");
+    /* hw/itc/itc_stop.c: an exact end, where replay-break is unavailable */
+    if (a->stop_icount || a->stop_time_ns) {
+        GString *m = g_string_new("gr740");
+        if (a->stop_icount)
+            g_string_append_printf(m, ",stop-icount=%" G_GUINT64_FORMAT, a->stop_icount);
+        if (a->stop_time_ns)
+            g_string_append_printf(m, ",stop-time-ns=%" G_GUINT64_FORMAT, a->stop_time_ns);
+        g_ptr_array_add(v, g_string_free(m, FALSE));
+    } else {
+        ADD("gr740");
+    }
     ADD("-smp");
     ADDF("%d", a->smp > 0 ? a->smp : 1);
     ADD("-display");

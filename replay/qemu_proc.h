@@ -54,6 +54,8 @@ typedef struct {
     const char *hmp_socket;
     const char *gdb_socket;
     gboolean start_paused;    /* -S */
+    guint64 stop_icount;      /* > 0: pause after exactly this many instructions */
+    guint64 stop_time_ns;     /* > 0: pause at exactly this virtual time */
     const char *const *extra; /* NULL-terminated user arguments, or NULL */
 } QemuArgs;
 

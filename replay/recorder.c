@@ -411,6 +411,16 @@ static gboolean record_pass(const RecordOptions *o, const char *rundir, const ch
         .kernel = fsw,
         .extra = (const char *const *)o->extra,
     };
+    /* --until icount/time: QEMU pauses at exactly that instant (the
+     * earliest of each kind); the watch loop then sees it reached */
+    for (guint i = 0; o->until && i < o->until->len; i++) {
+        const RecordUntil *u = &g_array_index(o->until, RecordUntil, i);
+        guint64 *v = u->kind == UNTIL_ICOUNT ? &a.stop_icount
+                     : u->kind == UNTIL_TIME ? &a.stop_time_ns
+                                             : NULL;
+        if (v && (!*v || u->value < *v))
+            *v = u->value;
+    }
     gboolean has_faults = o->faults && o->faults->len;
     a.start_paused = has_faults;
     gint64 t0 = g_get_monotonic_time();

@@ -21,6 +21,7 @@
 #include "qapi/error.h"
 #include "cpu.h"
 #include "gr740_fault.h"
+#include "itc_stop.h"
 #include "hw/boards.h"
 #include "hw/loader.h"
 #include "hw/sysbus.h"
@@ -77,6 +78,7 @@ struct GR740MachineState {
     /* Interrupt bus: line n is the OR of its sources (irq_or[n]). */
     DeviceState *irq_or[32];
     unsigned irq_or_used[32];
+    ItcStop stop;               /* stop-icount / stop-time-ns (itc_stop.c) */
 };
 
 /*
@@ -642,6 +644,7 @@ static void gr740_machine_class_init(ObjectClass *oc, void *data)
     mc->default_ram_size = 256 * MiB;
     mc->max_cpus = GR740_MAX_CPUS;
     mc->default_cpus = GR740_MAX_CPUS;
+    itc_stop_class_add_props(oc, offsetof(GR740MachineState, stop));
 }
 
 static const TypeInfo gr740_machine_info = {
