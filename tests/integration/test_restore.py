@@ -145,6 +145,15 @@ def body():
 
     endpoints(bundle, late[0], d, env)
 
+    # (c) --until icount:N stops after exactly N instructions (itc_stop.c)
+    stop_at = late[0]["icount"] + 7654321
+    r = bt.ok("restore", bundle, "--at", late[0]["name"], "--until", "icount:%d" % stop_at,
+              "--uart-out", os.path.join(d, "c.uart"), "--json", env=env).json()
+    check_eq(r["end_icount"], stop_at, "restore --until icount: instructions at the end")
+    bt.expect_rc(2, ["not after the current instruction count"], "restore", bundle, "--at",
+                 late[0]["name"], "--until", "icount:%d" % (late[0]["icount"] - 5),
+                 "--uart-out", os.path.join(d, "c2.uart"), env=env)
+
     # bad --at
     bt.expect_rc(2, ["no such checkpoint"], "restore", bundle, "--at", "ckpt-9999", env=env)
     bt.expect_rc(2, ["past the end"], "restore", bundle, "--at", end + 1, env=env)

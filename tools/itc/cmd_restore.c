@@ -26,9 +26,10 @@ static const char usage_text[] =
     "  --input FILE        UART input script, fed line by line 20 ms apart\n"
     "  --uart-out FILE     write the UART output to FILE (default: stdout; stdin is\n"
     "                      the UART input unless --input or --uart-out is given)\n"
-    "  --until COND        stop and exit at COND: icount:N (absolute instruction count,\n"
-    "                      at least N), time:SECONDS (virtual), uart:REGEX (needs\n"
-    "                      --uart-out); default: run until QEMU exits or Ctrl-C\n"
+    "  --until COND        stop and exit at COND: icount:N (after exactly N instructions\n"
+    "                      from the start of the recording), time:SECONDS (virtual),\n"
+    "                      uart:REGEX (needs --uart-out); default: run until QEMU\n"
+    "                      exits or Ctrl-C\n"
     "  --paused            start paused (continue through QMP, HMP or GDB)\n"
     "  --faults FILE       fault scenario (itc record --help) injected before the run\n"
     "                      starts; every icount must be at or after the restore point\n"
@@ -164,6 +165,23 @@ int cmd_restore_main(int argc, char **argv)
     if (!replay_read_clock(r, &start_icount, NULL, &e)) {
         rc = fail(e, "restore");
         goto out;
+    }
+    /* --until icount/time: QEMU pauses at exactly that instant
+     * (hw/itc/itc_stop.c); the watch loop below then sees it reached */
+    for (guint i = 0; i < until->len; i++) {
+        const RecordUntil *u = &g_array_index(until, RecordUntil, i);
+        if (u->kind == UNTIL_UART)
+            continue;
+        g_autoptr(JsonObject) args = json_object_new();
+        json_object_set_string_member(args, "path", "/machine");
+        json_object_set_string_member(args, "property",
+                                      u->kind == UNTIL_ICOUNT ? "stop-icount" : "stop-time-ns");
+        json_object_set_int_member(args, "value", (gint64)u->value);
+        if (!qmp_client_call(r->qmp, "qom-set", args, NULL, 10000, &e)) {
+            g_prefix_error(&e, "--until %s: ", u->text);
+            rc = fail(e, "restore");
+            goto out;
+        }
     }
     fprintf(stderr,
             "itc: live QEMU (pid %d) restored from %s at icount %" G_GUINT64_FORMAT
