@@ -1740,6 +1740,8 @@ static void gr740_fault_injector_realize(DeviceState *dev, Error **errp)
         s->stuck[i].fault = -1;
         memory_region_init_io(&s->stuck[i].mr, OBJECT(s), &itc_stuck_ops,
                               &s->stuck[i], name, 4);
+        /* Stuck faults on one register chain through each other. */
+        s->stuck[i].mr.disable_reentrancy_guard = true;
     }
     for (int i = 0; i < ITC_MAX_FAULTS; i++) {
         s->end_icount[i] = -1;

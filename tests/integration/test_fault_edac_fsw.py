@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""EDAC seen by the sample FSW (which enables SDRAM EDAC, counts AHBSTAT
+"""EDAC seen by the sample FSW (command EDAC 1 enables SDRAM EDAC; it counts AHBSTAT
 interrupts and data access exceptions, and downlinks an EDAC packet when the
 counters move).  A single-bit SEU injected into the FSW variable `mode` is
 corrected (telemetry still shows mode=0) and reported as correctable with
@@ -30,10 +30,12 @@ def body():
     open(empty, "w").close()
     run = fswtest.Run(d, "edac", input_path=empty)
     try:
-        run.wait_for(rb"EDAC SDRAM on, AHBSTAT 0x[0-9a-f]{8} irq \d+\r?\n", timeout=60)
+        run.wait_for(rb"EDAC SDRAM off, AHBSTAT 0x[0-9a-f]{8} irq \d+\r?\n", timeout=60)
         run.wait_for(rb"FSW: cyclic executive running", timeout=60)
         mode = fswtest.elf_symbols(fswtest.FSW_ELF)["mode"]
         q = run.qmp
+        send(run, b"EDAC 1\n")
+        run.wait_for(rb"ACK [0-9a-f]{4} EDAC 1 ")
 
         # Correctable: reported, corrected.
         q.cmd("itc-inject-fault", kind="mem-seu", target="0x%x" % mode, mask=0x10)

@@ -8,7 +8,7 @@
  *   idle        : memory scrub (bounded work per frame), then power-down
  * Commands (one per line): PING | SET_MODE n | DUMP addr len |
  *   AT ms <command> (time-tagged: run <command> at ms after boot) |
- *   EVLOG | STATUS
+ *   EVLOG | STATUS | EDAC 0|1 (SDRAM EDAC off/on)
  *
  * CONTAINS A PLANTED LATENT ANOMALY (see tests/fsw/ANOMALY.md): the event
  * log index ev_wr is shared between tasks (ev_put) and ISRs (ev_put_isr)
@@ -295,6 +295,8 @@ static void cmd_exec(const char *line)
         ksnprintf(tt_queue[i].cmd, sizeof(tt_queue[i].cmd), "%s", s);
         tt_recompute();
         reply("AT %u slot %u", a, i);
+    } else if (word_is(&s, "EDAC") && parse_num(s, &a)) {
+        reply("EDAC %u", edac_enable(a != 0), 0);
     } else if (word_is(&s, "EVLOG")) {
         ev_downlink();
     } else if (word_is(&s, "STATUS")) {

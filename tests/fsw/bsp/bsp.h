@@ -88,6 +88,7 @@ extern void (*tick_hook)(void);        /* called from the timer ISR */
 
 /* EDAC (edac.c, trap 0x09 in start.S) */
 void edac_init(void);
+int edac_enable(int on);
 extern volatile uint32_t edac_ce, edac_ahb_err, edac_last_addr;
 extern volatile uint32_t edac_ue_traps, edac_ue_pc;
 

@@ -1,5 +1,6 @@
 /*
- * EDAC supervision (sample FSW): SDRAM EDAC on, AHBSTAT interrupt counts
+ * EDAC supervision (sample FSW): SDRAM EDAC on by command (EDAC 1) or
+ * bootstrap, AHBSTAT interrupt counts
  * the errors the memory controllers report, the data access exception
  * (trap 0x09: AHB error response, e.g. an uncorrectable EDAC error) is
  * counted and the faulting load skipped (start.S: data_access_entry).
@@ -41,6 +42,19 @@ static void ahbstat_isr(void *arg)
     REG32(ahbstat_base) = 0;        /* clear NE/CE: re-arm the monitor */
 }
 
+/* SDRAM EDAC on/off (SDCTRL MUXCFG.EDEN); returns the new state. */
+int edac_enable(int on)
+{
+    uint32_t m = REG32(SDCTRL_BASE + SDCTRL_MUXCFG);
+
+    REG32(SDCTRL_BASE + SDCTRL_MUXCFG) = on ? m | MUXCFG_EDEN : m & ~MUXCFG_EDEN;
+    return (REG32(SDCTRL_BASE + SDCTRL_MUXCFG) & MUXCFG_EDEN) != 0;
+}
+
+/*
+ * AHBSTAT supervision always; SDRAM EDAC stays as the boot loader / the
+ * bootstrap pins left it (command EDAC 1 turns it on).
+ */
 void edac_init(void)
 {
     const struct pnp_dev *d = pnp_find(PNP_APB, DEV_AHBSTAT, 0);
@@ -48,7 +62,6 @@ void edac_init(void)
 
     ahbstat_base = d ? d->addr : AHBSTAT_FALLBACK;
     REG32(ahbstat_base) = 0;
-    REG32(SDCTRL_BASE + SDCTRL_MUXCFG) |= MUXCFG_EDEN;
     kprintf("EDAC SDRAM %s, AHBSTAT 0x%08x irq %u%s\n",
             (REG32(SDCTRL_BASE + SDCTRL_MUXCFG) & MUXCFG_EDEN) ? "on" : "off",
             ahbstat_base, line,
