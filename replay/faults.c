@@ -229,8 +229,9 @@ static FaultSpec *parse_entry(Entry *e, gboolean manifest)
         if (opt_int(e, "id", 1, G_MAXINT32, &id))
             f->id = id;
         const char *state = opt_str(e, "state", 16);
-        if (state && strcmp(state, "pending") && strcmp(state, "fired") && strcmp(state, "failed"))
-            bad(e, "field 'state' = '%s' (pending, fired or failed)", state);
+        if (state && strcmp(state, "pending") && strcmp(state, "fired") &&
+            strcmp(state, "failed") && strcmp(state, "active"))
+            bad(e, "field 'state' = '%s' (pending, fired, failed or active)", state);
         f->state = g_strdup(state);
         if (opt_int(e, "fired_icount", 0, G_MAXINT64, &fic)) {
             f->fired = TRUE;
