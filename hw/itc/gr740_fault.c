@@ -43,6 +43,14 @@
  *    uncorrectable (no miscorrection of 3+ bit errors is modelled).
  *  - PROM writes are ignored (ROM): a PROM word stays poisoned.
  *
+ * Faults with a duration (reg-stuck, timer-lost-ticks, timer-drift) are
+ * SLOT_ACTIVE from the instant they fire until the duration (virtual ns,
+ * or instructions re-aimed like a pending fault) ends, then undone.
+ * KNOWN PROBLEM (unresolved): in itc record, a fault whose duration ends
+ * inside the recording makes the replay passes (checkpoints, verification)
+ * diverge; live runs and faults without an end inside the recording replay
+ * identically.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
