@@ -6,8 +6,20 @@
 
 G_DEFINE_QUARK(faults - error - quark, faults_error)
 
-static const char *const fault_kinds[] = {"mem-seu", "cpu-reg",  "irq",
-                                          "gpio",    "reg-flip", "uart-rx"};
+static const char *const fault_kinds[] = {
+    "mem-seu",      "cpu-reg",   "irq",        "gpio",
+    "reg-flip",     "uart-rx",   "reg-stuck",  "uart-corrupt",
+    "uart-drop",    "uart-error", "timer-lost-ticks", "timer-drift"};
+#define KINDS_TEXT                                                                       \
+    "mem-seu, cpu-reg, irq, gpio, reg-flip, uart-rx, reg-stuck, uart-corrupt, uart-drop, " \
+    "uart-error, timer-lost-ticks, timer-drift"
+#define DRIFT_MAX 500000 /* ppm, as QEMU */
+
+static gboolean kind_has_duration(const char *k)
+{
+    return !strcmp(k, "reg-stuck") || !strcmp(k, "timer-lost-ticks") ||
+           !strcmp(k, "timer-drift");
+}
 
 #define TARGET_MAX 31 /* QEMU keeps 32 bytes with the NUL */
 #define DATA_MAX 64   /* hex digits: 32 bytes */
@@ -106,8 +118,9 @@ static gboolean opt_int(Entry *e, const char *name, gint64 min, gint64 max, gint
 
 static FaultSpec *parse_entry(Entry *e, gboolean manifest)
 {
-    static const char *const scenario_fields[] = {"kind", "target", "mask",    "count",   "level",
-                                                  "data", "icount", "time-ns", "comment", NULL};
+    static const char *const scenario_fields[] = {
+        "kind",   "target",  "mask",        "count",           "level",   "data",
+        "icount", "time-ns", "duration-ns", "duration-icount", "comment", NULL};
     static const char *const outcome_fields[] = {"id", "state", "fired_icount", NULL};
     g_autoptr(GList) names = json_object_get_members(e->o);
     for (GList *l = names; l; l = l->next) {
@@ -122,7 +135,7 @@ static FaultSpec *parse_entry(Entry *e, gboolean manifest)
         else
             bad(e,
                 "unknown field '%s' (known: kind, target, mask, count, level, data, icount, "
-                "time-ns, comment)",
+                "time-ns, duration-ns, duration-icount, comment)",
                 n);
         return NULL;
     }
@@ -132,11 +145,11 @@ static FaultSpec *parse_entry(Entry *e, gboolean manifest)
     if (e->failed)
         return NULL;
     if (!kind) {
-        bad(e, "missing field 'kind' (mem-seu, cpu-reg, irq, gpio, reg-flip, uart-rx)");
+        bad(e, "missing field 'kind' (" KINDS_TEXT ")");
         return NULL;
     }
     if (!kind_known(kind)) {
-        bad(e, "unknown kind '%s' (mem-seu, cpu-reg, irq, gpio, reg-flip, uart-rx)", kind);
+        bad(e, "unknown kind '%s' (" KINDS_TEXT ")", kind);
         return NULL;
     }
     if (!target || !*target) {
@@ -165,7 +178,16 @@ static FaultSpec *parse_entry(Entry *e, gboolean manifest)
         }
     }
     f->has_count = opt_int(e, "count", 1, 1000000, &f->count);
-    f->has_level = opt_int(e, "level", 0, 1, &f->level);
+    gboolean drift = !strcmp(kind, "timer-drift");
+    f->has_level = opt_int(e, "level", drift ? -DRIFT_MAX : 0, drift ? DRIFT_MAX : 1, &f->level);
+    if (drift && !f->has_level && !e->failed)
+        bad(e, "timer-drift needs field 'level' (the drift in ppm)");
+    f->has_duration_ns = opt_int(e, "duration-ns", 1, G_MAXINT64, &f->duration_ns);
+    f->has_duration_icount = opt_int(e, "duration-icount", 1, G_MAXINT64, &f->duration_icount);
+    if ((f->has_duration_ns || f->has_duration_icount) && !kind_has_duration(kind))
+        bad(e, "%s takes no duration (only reg-stuck, timer-lost-ticks, timer-drift)", kind);
+    if (f->has_duration_ns && f->has_duration_icount)
+        bad(e, "give either 'duration-ns' or 'duration-icount', not both");
     const char *data = opt_str(e, "data", DATA_MAX);
     const char *comment = opt_str(e, "comment", COMMENT_MAX);
     gint64 ic = 0, ns = 0;
@@ -207,8 +229,9 @@ static FaultSpec *parse_entry(Entry *e, gboolean manifest)
         if (opt_int(e, "id", 1, G_MAXINT32, &id))
             f->id = id;
         const char *state = opt_str(e, "state", 16);
-        if (state && strcmp(state, "pending") && strcmp(state, "fired") && strcmp(state, "failed"))
-            bad(e, "field 'state' = '%s' (pending, fired or failed)", state);
+        if (state && strcmp(state, "pending") && strcmp(state, "fired") &&
+            strcmp(state, "failed") && strcmp(state, "active"))
+            bad(e, "field 'state' = '%s' (pending, fired, failed or active)", state);
         f->state = g_strdup(state);
         if (opt_int(e, "fired_icount", 0, G_MAXINT64, &fic)) {
             f->fired = TRUE;
@@ -305,6 +328,10 @@ JsonNode *fault_list_to_json(GPtrArray *faults)
             I("level", f->level);
         if (f->data)
             S("data", f->data);
+        if (f->has_duration_ns)
+            I("duration-ns", f->duration_ns);
+        if (f->has_duration_icount)
+            I("duration-icount", f->duration_icount);
         if (f->when == FAULT_AT_ICOUNT)
             I("icount", f->at);
         else if (f->when == FAULT_AT_TIME)
@@ -355,6 +382,10 @@ JsonObject *fault_qmp_args(const FaultSpec *f)
         json_object_set_int_member(a, "level", f->level);
     if (f->data)
         json_object_set_string_member(a, "data", f->data);
+    if (f->has_duration_ns)
+        json_object_set_int_member(a, "duration-ns", f->duration_ns);
+    if (f->has_duration_icount)
+        json_object_set_int_member(a, "duration-icount", f->duration_icount);
     if (f->when == FAULT_AT_ICOUNT)
         json_object_set_int_member(a, "icount", (gint64)f->at);
     else if (f->when == FAULT_AT_TIME)
@@ -436,6 +467,10 @@ GPtrArray *fault_query(QmpClient *q, GError **error)
         f->count = json_object_get_int_member_with_default(o, "count", 1);
         f->level = json_object_get_int_member_with_default(o, "level", 1);
         f->state = g_strdup(json_object_get_string_member_with_default(o, "state", "?"));
+        if (json_object_has_member(o, "duration-ns")) {
+            f->has_duration_ns = TRUE;
+            f->duration_ns = json_object_get_int_member(o, "duration-ns");
+        }
         if (json_object_has_member(o, "icount")) {
             f->when = FAULT_AT_ICOUNT;
             f->at = (guint64)json_object_get_int_member(o, "icount");

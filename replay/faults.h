@@ -7,15 +7,18 @@
  *     {"kind": "gpio", "target": "grgpio0.3", "level": 1, "time-ns": 500000000,
  *      "comment": "free text, ignored"} ]
  *
- * kind: mem-seu, cpu-reg, irq, gpio, reg-flip, uart-rx; target: a string;
- * optional mask (integer or "0x.." string), count, level (integers), data
- * (hex string, uart-rx); exactly one of icount (instruction count) or time-ns
- * (virtual ns).  Faults "now" have no definite instant and are refused.
+ * kind: mem-seu, cpu-reg, irq, gpio, reg-flip, uart-rx, reg-stuck,
+ * uart-corrupt, uart-drop, uart-error, timer-lost-ticks, timer-drift;
+ * target: a string; optional mask (integer or "0x.." string), count, level
+ * (integers; level is 0/1, or the drift in ppm for timer-drift), data (hex
+ * string, uart-rx), duration-ns or duration-icount (reg-stuck,
+ * timer-lost-ticks, timer-drift); exactly one of icount (instruction count)
+ * or time-ns (virtual ns).  Faults "now" have no definite instant and are refused.
  * Unknown fields, wrong types and negative numbers are errors naming the
  * entry.  QEMU checks the targets when the faults are injected.
  *
  * The bundle's manifest.json "faults" holds the same objects plus the
- * outcome of the recording: id, state (pending/fired/failed) and
+ * outcome of the recording: id, state (pending/fired/failed/active) and
  * fired_icount. */
 #pragma once
 #include <glib.h>
@@ -42,6 +45,8 @@ typedef struct {
     guint64 mask;
     gint64 count, level;
     char *data;    /* uart-rx bytes in hex, or NULL */
+    gboolean has_duration_ns, has_duration_icount;
+    gint64 duration_ns, duration_icount;
     char *comment; /* or NULL */
     FaultWhen when;
     guint64 at; /* icount or virtual ns */

@@ -20,6 +20,14 @@
  * may arrive before the device could have asked for it; the line absorbs
  * it instead of overrunning the 32-byte FIFO at host speed.
  *
+ * Fault injection (gr740_apbuart_inject, VMState subsection "fault"):
+ * characters are dropped or corrupted as they complete on the line (so a
+ * fault injected at an instruction count hits the next characters that
+ * arrive after it); injected FE/PE/OV flags behave like the sticky flags
+ * of a received bad character.  Model decision (UNCONFIRMED): an injected
+ * error flag raises the receive interrupt when CTRL.RI is set, as the
+ * character with the error would have.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -38,6 +46,7 @@
 #include "migration/vmstate.h"
 #include "trace.h"
 #include "gr740.h"
+#include "gr740_devices.h"
 
 OBJECT_DECLARE_SIMPLE_TYPE(GR740APBUARTState, GR740_APBUART)
 
@@ -107,6 +116,11 @@ struct GR740APBUARTState {
     bool tx_shifting;   /* a character is in the transmit shift register */
     bool rx_busy;       /* the receiver is within a character time */
     uint32_t line_size;
+
+    /* Injected faults */
+    uint32_t fault_drop;    /* characters still to lose */
+    uint32_t fault_corrupt; /* characters still to XOR with fault_xor */
+    uint8_t fault_xor;
 
     /* Configuration */
     uint32_t fifo_size;
@@ -246,7 +260,15 @@ static void apbuart_rx_done(void *opaque)
     if (!fifo8_is_empty(&s->rx_line)) {
         uint8_t ch = fifo8_pop(&s->rx_line);
 
-        if (FIELD_EX32(s->ctrl, CTRL, RE)) {
+        if (s->fault_drop) {
+            s->fault_drop--;
+            trace_gr740_apbuart_fault_drop(ch);
+        } else if (FIELD_EX32(s->ctrl, CTRL, RE)) {
+            if (s->fault_corrupt) {
+                s->fault_corrupt--;
+                ch ^= s->fault_xor;
+                trace_gr740_apbuart_fault_corrupt(ch);
+            }
             apbuart_rx_push(s, ch);
         } else {
             trace_gr740_apbuart_rx_off(ch);
@@ -254,6 +276,28 @@ static void apbuart_rx_done(void *opaque)
     }
     apbuart_rx_kick(s);
     qemu_chr_fe_accept_input(&s->chr);
+}
+
+void gr740_apbuart_inject(DeviceState *dev, uint32_t drop, uint32_t corrupt,
+                          uint8_t xor_mask, uint32_t error_bits)
+{
+    GR740APBUARTState *s = GR740_APBUART(dev);
+
+    s->fault_drop = MIN((uint64_t)s->fault_drop + drop, UINT32_MAX);
+    if (corrupt) {
+        s->fault_corrupt = MIN((uint64_t)s->fault_corrupt + corrupt,
+                               UINT32_MAX);
+        s->fault_xor = xor_mask;
+    }
+    error_bits &= R_STATUS_FE_MASK | R_STATUS_PE_MASK | R_STATUS_OV_MASK;
+    if (error_bits) {
+        s->status_sticky |= error_bits;
+        if (FIELD_EX32(s->ctrl, CTRL, RI)) {
+            apbuart_event_irq(s);
+        } else {
+            apbuart_update_irq(s);
+        }
+    }
 }
 
 static int apbuart_can_receive(void *opaque)
@@ -410,6 +454,8 @@ static void apbuart_reset_hold(Object *obj, ResetType type)
     s->scaler = 0;
     s->tx_shifting = false;
     s->rx_busy = false;
+    s->fault_drop = s->fault_corrupt = 0;
+    s->fault_xor = 0;
     fifo8_reset(&s->rx_fifo);
     fifo8_reset(&s->tx_fifo);
     fifo8_reset(&s->rx_line);
@@ -476,10 +522,40 @@ static int apbuart_post_load(void *opaque, int version_id)
     return 0;
 }
 
+static bool apbuart_fault_needed(void *opaque)
+{
+    GR740APBUARTState *s = opaque;
+
+    return s->fault_drop || s->fault_corrupt;
+}
+
+static const VMStateDescription vmstate_gr740_apbuart_fault = {
+    .name = TYPE_GR740_APBUART "/fault",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = apbuart_fault_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(fault_drop, GR740APBUARTState),
+        VMSTATE_UINT32(fault_corrupt, GR740APBUARTState),
+        VMSTATE_UINT8(fault_xor, GR740APBUARTState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static int apbuart_pre_load(void *opaque)
+{
+    GR740APBUARTState *s = opaque;
+
+    s->fault_drop = s->fault_corrupt = 0;   /* absent subsection: none */
+    s->fault_xor = 0;
+    return 0;
+}
+
 static const VMStateDescription vmstate_gr740_apbuart = {
     .name = TYPE_GR740_APBUART,
     .version_id = 2,
     .minimum_version_id = 2,
+    .pre_load = apbuart_pre_load,
     .post_load = apbuart_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(ctrl, GR740APBUARTState),
@@ -493,6 +569,10 @@ static const VMStateDescription vmstate_gr740_apbuart = {
         VMSTATE_TIMER_PTR(tx_timer, GR740APBUARTState),
         VMSTATE_TIMER_PTR(rx_timer, GR740APBUARTState),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_gr740_apbuart_fault,
+        NULL
     },
 };
 

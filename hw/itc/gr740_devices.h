@@ -29,6 +29,41 @@ void gr740_memscrub_report_error(DeviceState *memscrub, uint32_t addr,
                                  bool correctable);
 
 /*
+ * APBUART fault injection (gr740_fault.c): the receiver loses the next
+ * @drop characters, XORs the @corrupt characters after them with @xor_mask,
+ * and the STATUS error flags @error_bits (FE/PE/OV) are set now (with the
+ * receive interrupt when CTRL.RI is set).  Counts add up.
+ */
+void gr740_apbuart_inject(DeviceState *uart, uint32_t drop, uint32_t corrupt,
+                          uint8_t xor_mask, uint32_t error_bits);
+
+/*
+ * GPTIMER fault injection: timer @n loses its next @count underflows
+ * (reload without interrupt or tick output), or all of them while @all is
+ * set; the prescaler runs @ppm parts per million fast (negative: slow).
+ */
+#define GR740_GPTIMER_MAX_DRIFT_PPM 500000
+unsigned gr740_gptimer_nr_timers(DeviceState *gpt);
+void gr740_gptimer_lose_ticks(DeviceState *gpt, unsigned n, uint32_t count,
+                              bool all);
+void gr740_gptimer_set_drift(DeviceState *gpt, int32_t ppm);
+
+/* Memory controllers: is EDAC enabled (FTMCTRL MCFG3.PE, SDCTRL MUXCFG.EDEN)? */
+bool gr740_ftmctrl_prom_edac(DeviceState *ftmctrl);
+bool gr740_sdctrl_edac(DeviceState *sdctrl);
+
+/*
+ * MEMSCRUB: @fn is called when a scrub run over [@lo, @hi] completes, to
+ * let the fault injector report (and, for correctable errors, correct)
+ * the EDAC errors the run read.  @memscrub is passed back for
+ * gr740_memscrub_report_error().
+ */
+typedef void (*GR740ScrubHook)(void *opaque, DeviceState *memscrub,
+                               uint32_t lo, uint32_t hi);
+void gr740_memscrub_set_scan_hook(DeviceState *memscrub, GR740ScrubHook fn,
+                                  void *opaque);
+
+/*
  * QOM property "inject-error" (uint64, write-only) of AHBSTAT, L2C and
  * MEMSCRUB: reports one error through the functions above, for tests and
  * QMP-driven fault injection (qom-set).  Encoding:

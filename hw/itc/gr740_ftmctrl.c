@@ -26,6 +26,7 @@
 #include "migration/vmstate.h"
 #include "trace.h"
 #include "gr740.h"
+#include "gr740_devices.h"
 
 OBJECT_DECLARE_SIMPLE_TYPE(GR740FTMCTRLState, GR740_FTMCTRL)
 
@@ -95,6 +96,11 @@ static uint64_t ftmctrl_read(void *opaque, hwaddr offset, unsigned size)
     }
     trace_gr740_ftmctrl_read(offset, r);
     return r;
+}
+
+bool gr740_ftmctrl_prom_edac(DeviceState *dev)
+{
+    return FIELD_EX32(GR740_FTMCTRL(dev)->mcfg3, MCFG3, PE);
 }
 
 static void ftmctrl_write(void *opaque, hwaddr offset, uint64_t value,

@@ -52,6 +52,12 @@
  *  - TCTRL.WN/WS are stored (read back) but have no effect.
  *  - CH on timer 0 is stored and ignored (timer 0 has no predecessor).
  *
+ * Fault injection (gr740_fault.c; VMState subsection "fault"): a timer
+ * can lose underflows (it reloads, but no IP, interrupt or tick output),
+ * a number of them or all while a flag is set; the prescaler can drift
+ * (its clock runs freq * (1 + ppm / 1e6)), applied by re-anchoring the
+ * prescaler at the instant the drift starts or ends, as a SCALER write.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -68,6 +74,7 @@
 #include "migration/vmstate.h"
 #include "trace.h"
 #include "gr740.h"
+#include "gr740_devices.h"
 
 OBJECT_DECLARE_SIMPLE_TYPE(GR740GPTimerState, GR740_GPTIMER)
 
@@ -136,6 +143,11 @@ struct GR740GPTimerState {
     uint32_t latchcfg;
     GR740GPTimer t[GPT_MAX_TIMERS];
 
+    /* Injected faults */
+    uint32_t lost[GPT_MAX_TIMERS];  /* underflows still to lose */
+    uint32_t lost_all;              /* bit n: timer n loses every one */
+    int32_t drift_ppm;
+
     /* Configuration */
     uint32_t nr_timers;
     uint32_t freq_hz;
@@ -144,13 +156,21 @@ struct GR740GPTimerState {
     uint32_t wdog;
 };
 
+/* The prescaler's clock (Hz), with an injected drift. */
+static uint32_t gpt_freq(GR740GPTimerState *s)
+{
+    int64_t f = s->freq_hz + (int64_t)s->freq_hz * s->drift_ppm / 1000000;
+
+    return MAX(f, 1);
+}
+
 /* System clocks elapsed between the prescaler anchor and @now. */
 static uint64_t gpt_cycles(GR740GPTimerState *s, int64_t now)
 {
     if (now <= s->anchor_ns) {
         return 0;
     }
-    return muldiv64(now - s->anchor_ns, s->freq_hz, NANOSECONDS_PER_SECOND);
+    return muldiv64(now - s->anchor_ns, gpt_freq(s), NANOSECONDS_PER_SECOND);
 }
 
 /* Prescaler ticks (underflows) in the first @c clocks after the anchor. */
@@ -189,7 +209,7 @@ static int64_t gpt_tick_time(GR740GPTimerState *s, uint64_t tick)
         return INT64_MAX;
     }
     return s->anchor_ns +
-           muldiv64_round_up(c, NANOSECONDS_PER_SECOND, s->freq_hz);
+           muldiv64_round_up(c, NANOSECONDS_PER_SECOND, gpt_freq(s));
 }
 
 static bool gpt_chained(GR740GPTimerState *s, unsigned n)
@@ -249,12 +269,20 @@ static void gpt_underflow(GR740GPTimerState *s, unsigned n, uint64_t tick)
         t->ctrl = FIELD_DP32(t->ctrl, TCTRL, EN, 0);
     }
     t->tick_ref = tick;
-    if (FIELD_EX32(t->ctrl, TCTRL, IE)) {
-        t->ctrl = FIELD_DP32(t->ctrl, TCTRL, IP, 1);
-        qemu_irq_pulse(s->irq[s->separate_irq ? n : 0]);
-    }
-    if (n == s->nr_timers - 1 && s->tick) {
-        qemu_irq_pulse(s->tick);
+    if (s->lost_all & (1u << n) || s->lost[n]) {
+        /* Injected fault: the tick is lost (no IP, interrupt, tick out). */
+        if (!(s->lost_all & (1u << n))) {
+            s->lost[n]--;
+        }
+        trace_gr740_gptimer_fault_lost(n, tick);
+    } else {
+        if (FIELD_EX32(t->ctrl, TCTRL, IE)) {
+            t->ctrl = FIELD_DP32(t->ctrl, TCTRL, IP, 1);
+            qemu_irq_pulse(s->irq[s->separate_irq ? n : 0]);
+        }
+        if (n == s->nr_timers - 1 && s->tick) {
+            qemu_irq_pulse(s->tick);
+        }
     }
     if (n + 1 < s->nr_timers && gpt_chained(s, n + 1) &&
         FIELD_EX32(s->t[n + 1].ctrl, TCTRL, EN)) {
@@ -341,6 +369,35 @@ static void gpt_set_anchor(GR740GPTimerState *s, int64_t now, uint32_t scaler)
     s->ticks_anchor = gpt_ticks_at(s, now);
     s->anchor_ns = now;
     s->scaler_anchor = scaler;
+}
+
+unsigned gr740_gptimer_nr_timers(DeviceState *dev)
+{
+    return GR740_GPTIMER(dev)->nr_timers;
+}
+
+void gr740_gptimer_lose_ticks(DeviceState *dev, unsigned n, uint32_t count,
+                              bool all)
+{
+    GR740GPTimerState *s = GR740_GPTIMER(dev);
+
+    assert(n < s->nr_timers);
+    gpt_sync(s, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+    s->lost[n] = MIN((uint64_t)s->lost[n] + count, UINT32_MAX);
+    s->lost_all = all ? s->lost_all | 1u << n : s->lost_all & ~(1u << n);
+    gpt_schedule(s);
+}
+
+void gr740_gptimer_set_drift(DeviceState *dev, int32_t ppm)
+{
+    GR740GPTimerState *s = GR740_GPTIMER(dev);
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+
+    gpt_sync(s, now);
+    gpt_set_anchor(s, now, gpt_scaler_at(s, now));
+    s->drift_ppm = ppm;
+    trace_gr740_gptimer_fault_drift(ppm);
+    gpt_schedule(s);
 }
 
 static void gpt_latch(void *opaque, int line, int level)
@@ -598,7 +655,9 @@ static int gpt_post_load(void *opaque, int version_id)
     unsigned n;
 
     if (s->scaler_anchor > R_SCALER_VALUE_MASK ||
-        s->sreload > R_SRELOAD_VALUE_MASK || (s->config & ~CONFIG_WRITABLE)) {
+        s->sreload > R_SRELOAD_VALUE_MASK || (s->config & ~CONFIG_WRITABLE) ||
+        s->drift_ppm < -GR740_GPTIMER_MAX_DRIFT_PPM ||
+        s->drift_ppm > GR740_GPTIMER_MAX_DRIFT_PPM) {
         return -EINVAL;
     }
     for (n = 0; n < GPT_MAX_TIMERS; n++) {
@@ -606,6 +665,44 @@ static int gpt_post_load(void *opaque, int version_id)
             return -EINVAL;
         }
     }
+    return 0;
+}
+
+static bool gpt_fault_needed(void *opaque)
+{
+    GR740GPTimerState *s = opaque;
+
+    if (s->lost_all || s->drift_ppm) {
+        return true;
+    }
+    for (unsigned n = 0; n < GPT_MAX_TIMERS; n++) {
+        if (s->lost[n]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static const VMStateDescription vmstate_gr740_gptimer_fault = {
+    .name = TYPE_GR740_GPTIMER "/fault",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = gpt_fault_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32_ARRAY(lost, GR740GPTimerState, GPT_MAX_TIMERS),
+        VMSTATE_UINT32(lost_all, GR740GPTimerState),
+        VMSTATE_INT32(drift_ppm, GR740GPTimerState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static int gpt_pre_load(void *opaque)
+{
+    GR740GPTimerState *s = opaque;
+
+    memset(s->lost, 0, sizeof(s->lost));    /* absent subsection: none */
+    s->lost_all = 0;
+    s->drift_ppm = 0;
     return 0;
 }
 
@@ -627,6 +724,7 @@ static const VMStateDescription vmstate_gr740_gptimer = {
     .name = TYPE_GR740_GPTIMER,
     .version_id = 1,
     .minimum_version_id = 1,
+    .pre_load = gpt_pre_load,
     .post_load = gpt_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_INT64(anchor_ns, GR740GPTimerState),
@@ -639,6 +737,10 @@ static const VMStateDescription vmstate_gr740_gptimer = {
                              vmstate_gr740_gptimer_timer, GR740GPTimer),
         VMSTATE_TIMER_PTR(timer, GR740GPTimerState),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_gr740_gptimer_fault,
+        NULL
     },
 };
 

@@ -15,7 +15,12 @@
  * "initialise" mode does not write the INIT pattern), so the scrubber
  * itself finds no errors: STAT.RUNCOUNT/BLKCOUNT stay 0 and the ETHRES
  * thresholds are stored only.  Errors reach the AHBS/AHBFAR registers
- * through gr740_memscrub_report_error() (fault injection).
+ * through gr740_memscrub_report_error(): CPU accesses to an SDRAM word the
+ * fault injector poisoned (gr740_fault.c), and, at the end of each run in
+ * scrub mode, the poisoned words of the range (the scan hook; the
+ * injector corrects the correctable ones, as the scrubber writes back
+ * corrected data).  Model decision (UNCONFIRMED): errors found by a run
+ * are all reported when the run completes, not at the block's position.
  *
  * Model decisions (UNCONFIRMED details):
  *  - AHBS: NE, CE, DONE, SEC, SBC, CECNT and UECNT are written directly
@@ -117,7 +122,19 @@ struct GR740MemScrubState {
     uint32_t run_base;      /* first address of the current run */
 
     uint32_t freq_hz;
+
+    GR740ScrubHook scan_hook;
+    void *scan_opaque;
 };
+
+void gr740_memscrub_set_scan_hook(DeviceState *dev, GR740ScrubHook fn,
+                                  void *opaque)
+{
+    GR740MemScrubState *s = GR740_MEMSCRUB(dev);
+
+    s->scan_hook = fn;
+    s->scan_opaque = opaque;
+}
 
 static int64_t memscrub_block_ns(GR740MemScrubState *s)
 {
@@ -174,6 +191,13 @@ static void memscrub_stop(GR740MemScrubState *s)
 static void memscrub_run_done(void *opaque)
 {
     GR740MemScrubState *s = opaque;
+    uint32_t lo, hi;
+
+    /* Scrub mode reads every block of the range: EDAC errors it finds. */
+    memscrub_range(s, &lo, &hi);
+    if (s->scan_hook && FIELD_EX32(s->config, CONFIG, MODE) == 0) {
+        s->scan_hook(s->scan_opaque, DEVICE(s), lo, hi);
+    }
 
     s->stat = FIELD_DP32(s->stat, STAT, DONE, 1);
     s->stat = FIELD_DP32(s->stat, STAT, RUNCOUNT, 0);

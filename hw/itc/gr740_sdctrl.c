@@ -4,8 +4,9 @@
  * Register interface of the GR740's 64-bit PC100 SDRAM controller with
  * Reed-Solomon EDAC (RTEMS mmctrl-regs.h / FACTS.md 3.12).  SDRAM is
  * plain QEMU RAM, so timing fields are stored only; SDCFG1.COMMAND
- * executes at once and reads back 0.  MUXCFG.EDEN enables EDAC (no
- * syndromes are modelled: EDAC errors are injected through MEMSCRUB).
+ * executes at once and reads back 0.  MUXCFG.EDEN enables EDAC: the
+ * fault injector (gr740_fault.c) asks gr740_sdctrl_edac() whether an
+ * injected SEU is corrected/reported or just seen as flipped bits.
  *
  * Reset values (model decision, UNCONFIRMED): SDCFG1 with slow safe
  * timing (TRP=1, TRFC=7, TC=1), 64-bit bus, refresh reload 0x7FFF;
@@ -24,6 +25,7 @@
 #include "migration/vmstate.h"
 #include "trace.h"
 #include "gr740.h"
+#include "gr740_devices.h"
 
 OBJECT_DECLARE_SIMPLE_TYPE(GR740SDCTRLState, GR740_SDCTRL)
 
@@ -100,6 +102,11 @@ static uint64_t sdctrl_read(void *opaque, hwaddr offset, unsigned size)
     }
     trace_gr740_sdctrl_read(offset, r);
     return r;
+}
+
+bool gr740_sdctrl_edac(DeviceState *dev)
+{
+    return FIELD_EX32(GR740_SDCTRL(dev)->muxcfg, MUXCFG, EDEN);
 }
 
 static void sdctrl_write(void *opaque, hwaddr offset, uint64_t value,

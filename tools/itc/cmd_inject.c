@@ -14,15 +14,23 @@ static const char usage_text[] =
     "\n"
     "Injects one fault into a running QEMU through its QMP socket (itc restore\n"
     "prints it) with QEMU's itc-inject-fault, and prints the fault id.\n"
-    "  KIND     mem-seu, cpu-reg, irq, gpio, reg-flip, uart-rx\n"
-    "  TARGET   address (0x...), [cpuN.]REG, IRQ line, grgpioN.LINE, apbuartN\n"
+    "  KIND     mem-seu, cpu-reg, irq, gpio, reg-flip, uart-rx, reg-stuck,\n"
+    "           uart-corrupt, uart-drop, uart-error, timer-lost-ticks, timer-drift\n"
+    "  TARGET   address (0x...), [cpuN.]REG, IRQ line, grgpioN.LINE, apbuartN,\n"
+    "           gptimerN.T (timer-lost-ticks), gptimerN (timer-drift)\n"
     "\n"
     "options:\n"
     "  --qmp SOCKET     QMP unix socket of the running QEMU\n"
-    "  --mask M         bits to flip (mem-seu: 1 or 2 bits; default 1)\n"
-    "  --count N        repeat count (irq; default 1)\n"
-    "  --level L        input level 0/1 (gpio; default 1)\n"
+    "  --mask M         bits to flip (mem-seu: 1 or 2 bits; default 1), to hold\n"
+    "                   (reg-stuck), XOR byte (uart-corrupt), STATUS flags FE 0x40,\n"
+    "                   PE 0x20, OV 0x10 (uart-error)\n"
+    "  --count N        repeat count (irq), bytes (uart-corrupt, uart-drop),\n"
+    "                   underflows (timer-lost-ticks); default 1\n"
+    "  --level L        input level 0/1 (gpio, reg-stuck; default 1), drift in ppm\n"
+    "                   (timer-drift, may be negative)\n"
     "  --data HEX       bytes to receive (uart-rx)\n"
+    "  --duration-ns D  how long reg-stuck, timer-lost-ticks, timer-drift last\n"
+    "  --duration-icount N  the same in instructions\n"
     "  --icount N       at instruction count N (not in the past)\n"
     "  --time-ns T      at virtual time T ns\n"
     "  --now            immediately\n"
@@ -71,7 +79,16 @@ int cmd_inject_main(int argc, char **argv)
             sock = argv[++i];
         } else if (!strcmp(a, "--data") && has_val) {
             f.data = argv[++i];
-        } else if ((!strcmp(a, "--mask") || !strcmp(a, "--count") || !strcmp(a, "--level") ||
+        } else if (!strcmp(a, "--level") && has_val) {
+            char *end;
+            errno = 0;
+            gint64 l = g_ascii_strtoll(argv[++i], &end, 0);
+            if (!*argv[i] || *end || errno)
+                return cli_error("inject: --level '%s' is not a number", argv[i]);
+            f.has_level = TRUE;
+            f.level = l;
+        } else if ((!strcmp(a, "--mask") || !strcmp(a, "--count") ||
+                    !strcmp(a, "--duration-ns") || !strcmp(a, "--duration-icount") ||
                     !strcmp(a, "--icount") || !strcmp(a, "--time-ns")) &&
                    has_val) {
             if (!parse_num(argv[++i], &v) || v > G_MAXINT64)
@@ -82,9 +99,12 @@ int cmd_inject_main(int argc, char **argv)
             } else if (!strcmp(a, "--count")) {
                 f.has_count = TRUE;
                 f.count = (gint64)v;
-            } else if (!strcmp(a, "--level")) {
-                f.has_level = TRUE;
-                f.level = (gint64)v;
+            } else if (!strcmp(a, "--duration-ns")) {
+                f.has_duration_ns = TRUE;
+                f.duration_ns = (gint64)v;
+            } else if (!strcmp(a, "--duration-icount")) {
+                f.has_duration_icount = TRUE;
+                f.duration_icount = (gint64)v;
             } else {
                 f.when = !strcmp(a, "--icount") ? FAULT_AT_ICOUNT : FAULT_AT_TIME;
                 f.at = v;

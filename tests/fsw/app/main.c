@@ -4,10 +4,11 @@
  *                 time-tagged command queue, GPIO heartbeat
  *   10 Hz       : telemetry packet (sequence counter, CRC-16/CCITT)
  *   1 Hz        : housekeeping packet (temperature, SMP counter, errors)
+ *   on EDAC errors: EDAC packet (AHBSTAT / data access trap counters)
  *   idle        : memory scrub (bounded work per frame), then power-down
  * Commands (one per line): PING | SET_MODE n | DUMP addr len |
  *   AT ms <command> (time-tagged: run <command> at ms after boot) |
- *   EVLOG | STATUS
+ *   EVLOG | STATUS | EDAC 0|1 (SDRAM EDAC off/on)
  *
  * CONTAINS A PLANTED LATENT ANOMALY (see tests/fsw/ANOMALY.md): the event
  * log index ev_wr is shared between tasks (ev_put) and ISRs (ev_put_isr)
@@ -27,6 +28,8 @@ void tt_check(uint32_t t);
 #define EV_LOG_LEN      32
 #define EV_BOOT         0x01
 #define EV_CMD          0x10
+#define EV_EDAC_CE      0x9a
+#define EV_EDAC_UE      0x9b
 #define EV_RX_ERROR     0x9c
 #define EV_OVERRUN      0x9e
 #define EV_WORD(id, arg) (((uint32_t)(id) << 24) | ((tick_count & 0xffff) << 8) | ((arg) & 0xff))
@@ -148,10 +151,31 @@ static void hk_1hz(void)
     char body[160];
 
     gpio_heartbeat();
-    ksnprintf(body, sizeof(body), "up=%us temp=%d cpus=%u smp=%u rxov=%u rxfe=%u cmderr=%u",
+    ksnprintf(body, sizeof(body), "up=%us temp=%d cpus=%u smp=%u rxov=%u rxfe=%u cmderr=%u edac=%u/%u",
               tick_count / TICK_HZ, thsens_read(), smp_cpus_up + 1, smp_counter,
-              uart_rx_overruns, uart_rx_framing, cmd_errors);
+              uart_rx_overruns, uart_rx_framing, cmd_errors, edac_ce, edac_ue_traps);
     tm_send("HK", hk_seq++, body);
+}
+
+/* EDAC: one EDAC packet per frame in which the error counters moved. */
+static uint32_t edac_seen_ce, edac_seen_ue, edac_seq;
+
+static void edac_check(void)
+{
+    uint32_t ce = edac_ce, ue = edac_ue_traps;
+    char body[120];
+
+    if (ce == edac_seen_ce && ue == edac_seen_ue)
+        return;
+    if (ce != edac_seen_ce)
+        ev_put(EV_WORD(EV_EDAC_CE, ce));
+    if (ue != edac_seen_ue)
+        ev_put(EV_WORD(EV_EDAC_UE, ue));
+    edac_seen_ce = ce;
+    edac_seen_ue = ue;
+    ksnprintf(body, sizeof(body), "ce=%u ue=%u ahberr=%u addr=%08x pc=%08x",
+              ce, ue, edac_ahb_err, edac_last_addr, edac_ue_pc);
+    tm_send("EDAC", edac_seq++, body);
 }
 
 /* ------------------------------------------------------- commands */
@@ -271,6 +295,8 @@ static void cmd_exec(const char *line)
         ksnprintf(tt_queue[i].cmd, sizeof(tt_queue[i].cmd), "%s", s);
         tt_recompute();
         reply("AT %u slot %u", a, i);
+    } else if (word_is(&s, "EDAC") && parse_num(s, &a)) {
+        reply("EDAC %u", edac_enable(a != 0), 0);
     } else if (word_is(&s, "EVLOG")) {
         ev_downlink();
     } else if (word_is(&s, "STATUS")) {
@@ -371,6 +397,7 @@ void app_main(void)
         frame_busy = 1;
         cmd_poll();
         tt_check(t);
+        edac_check();
         if (t % 10 == 0)
             tm_10hz();
         if (t % TICK_HZ == 50)

@@ -669,6 +669,7 @@ void bsp_main(void)
     uart_init();
     timer_init();
     misc_init();
+    edac_init();
     irq_enable();
     if (irqamp_base)
         smp_start();

@@ -15,6 +15,7 @@
 #define DEV_GPIO        0x01A
 #define DEV_L2CACHE     0x04B
 #define DEV_GR740THS    0x099
+#define DEV_AHBSTAT     0x052
 
 /* Fallback addresses/lines when plug&play does not list a device. */
 #define APBUART0_BASE   0xFF900000u
@@ -84,6 +85,12 @@ extern void (*uart_error_hook)(uint32_t status);   /* called from the RX ISR */
 /* Timer / time */
 extern volatile uint32_t tick_count;
 extern void (*tick_hook)(void);        /* called from the timer ISR */
+
+/* EDAC (edac.c, trap 0x09 in start.S) */
+void edac_init(void);
+int edac_enable(int on);
+extern volatile uint32_t edac_ce, edac_ahb_err, edac_last_addr;
+extern volatile uint32_t edac_ue_traps, edac_ue_pc;
 
 /* GPIO, temperature */
 void gpio_heartbeat(void);

@@ -36,8 +36,20 @@ trap_table:
     ba      window_underflow
      nop
     nop
-    /* tt 0x07 .. 0x10 */
-    .rept 10
+    /* tt 0x07 .. 0x08 */
+    .rept 2
+    rd      %psr, %l0
+    ba      fatal_entry
+     rd     %tbr, %l3
+    nop
+    .endr
+    /* tt 0x09: data access exception (AHB error, uncorrectable EDAC error) */
+    rd      %psr, %l0
+    ba      data_access_entry
+     nop
+    nop
+    /* tt 0x0a .. 0x10 */
+    .rept 7
     rd      %psr, %l0
     ba      fatal_entry
      rd     %tbr, %l3
@@ -270,6 +282,23 @@ soft_irq:
  * Traps stay off; WIM = 0 so the C reporter can SAVE freely (we never
  * return); it runs on a stack of its own.
  */
+/*
+ * Data access exception: count it, remember the pc and skip the faulting
+ * instruction (its destination register keeps its old value).  Uses only
+ * the trap window's locals, so it is safe in the invalid window too.
+ */
+data_access_entry:
+    sethi   %hi(edac_ue_traps), %l4
+    ld      [%l4 + %lo(edac_ue_traps)], %l5
+    add     %l5, 1, %l5
+    st      %l5, [%l4 + %lo(edac_ue_traps)]
+    sethi   %hi(edac_ue_pc), %l4
+    st      %l1, [%l4 + %lo(edac_ue_pc)]
+    wr      %l0, %psr               /* condition codes of the trapped code */
+    nop; nop; nop
+    jmp     %l2
+     rett   %l2 + 4
+
 fatal_entry:
     wr      %g0, %wim
     nop; nop; nop
