@@ -33,6 +33,8 @@ ICOUNT = int(float(os.environ.get("ITC_BENCH_RR_ICOUNT", "2e9")))
 POINTS = int(os.environ.get("ITC_BENCH_RR_POINTS", "8"))
 SHIFT = 2
 EVERY = int(float(os.environ.get("ITC_BENCH_RR_EVERY", "2.5e7")))
+# a second, long recording for latency vs trace length (0: skip)
+LONG = int(float(os.environ.get("ITC_BENCH_RR_LONG", "1e10")))
 
 
 def row(name, ratio, details):
@@ -189,8 +191,37 @@ def main():
             statistics.median([ours[k] for k in late]) /
             statistics.median([ours[k] for k in early]),
             "flat in recording length: target <= 2")
+        if LONG:
+            long_run(d)
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def long_run(d):
+    """Reverse-stepi latency in a recording of LONG instructions: at random
+    points near 1e8 and near the end, in one `itc debug` session each."""
+    bundle = os.path.join(d, "long")
+    r = subprocess.run([ITC, "record", FSW, "-o", bundle, "--until", "icount:%d" % LONG,
+                        "--checkpoint-every", str(EVERY), "--json"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("rr_bench: itc record (long) failed: %s" % r.stderr[-2000:])
+    rec = json.loads(r.stdout)
+    end = rec["icount_end"]
+    rnd = random.Random(2)
+    near_start = [rnd.randrange(5 * 10**7, 15 * 10**7) for _ in range(POINTS // 2)]
+    near_end = [rnd.randrange(end - 10**8, end - 10) for _ in range(POINTS // 2)]
+    lat = reverse_latencies(d, bundle, sorted(near_start + near_end), "long")
+    e = [lat[k] for k in near_end]
+    s = [lat[k] for k in near_start]
+    row("reverse-stepi p50 near %.0e / near 1e8 (same recording)" % end,
+        statistics.median(e) / statistics.median(s),
+        "near end p50 %.0f ms p99 %.0f ms; near 1e8 p50 %.0f ms; record %.0fs + checkpoint "
+        "pass %.0fs, %d checkpoints, bundle %.1f MB; targets p50 <= 100 ms, p99 <= 500 ms, "
+        "ratio <= 2" % (1000 * statistics.median(e), 1000 * pct(e, 0.99),
+                        1000 * statistics.median(s), rec["record_seconds"],
+                        rec["checkpoint_pass_seconds"], rec["checkpoints"],
+                        rec["bundle_bytes"] / 1e6))
 
 
 if __name__ == "__main__":
