@@ -42,8 +42,8 @@ typedef struct {
 } BlockLoc;
 
 typedef struct {
-    char *name;     /* base name, without extension */
-    GArray *blocks; /* BlockLoc */
+    char *name;          /* base name, without extension */
+    GArray *blocks;      /* BlockLoc */
     guint32 *page_block; /* ordinal -> block */
     guint8 *hashes;      /* ordinal -> XXH3-128 (the page table's keys point here) */
     guint32 npages;
@@ -63,9 +63,9 @@ typedef struct {
 
 struct SnapStore {
     char *dir, *packdir, *snapdir;
-    GPtrArray *packs;      /* Pack* */
+    GPtrArray *packs;       /* Pack* */
     GHashTable *pack_names; /* name -> index + 1 */
-    GHashTable *pages;     /* 16-byte hash -> LOC */
+    GHashTable *pages;      /* 16-byte hash -> LOC */
     ZSTD_DCtx *dctx;
     CachedBlock cache[BLOCK_CACHE];
     guint cache_next;
@@ -78,10 +78,10 @@ struct SnapStore {
 enum { OP_RAW = 'R', OP_PAGE = 'P', OP_ZEROS = 'Z', OP_PAGES = 'N', OP_PACKS = 'K' };
 typedef struct {
     guint8 type;
-    guint64 h;      /* ZEROS/PAGES: first record header */
-    guint32 n;      /* records (ZEROS/PAGES/PAGE) */
-    guint32 ref0;   /* first ref in refs */
-    gsize raw_off;  /* RAW: bytes in raw */
+    guint64 h;     /* ZEROS/PAGES: first record header */
+    guint32 n;     /* records (ZEROS/PAGES/PAGE) */
+    guint32 ref0;  /* first ref in refs */
+    gsize raw_off; /* RAW: bytes in raw */
     gsize raw_len;
 } Op;
 
@@ -95,16 +95,16 @@ struct SnapIngest {
     SnapStreamParser *parser;
     XXH3_state_t *hs;
     int level;
-    GArray *ops;    /* Op */
+    GArray *ops; /* Op */
     GByteArray *raw;
-    GArray *refs;   /* guint64: 0 zero page, else (store pack << 32 | ordinal) + 1 */
+    GArray *refs;      /* guint64: 0 zero page, else (store pack << 32 | ordinal) + 1 */
     GHashTable *fresh; /* hash -> ordinal + 1 in the new pack */
     GByteArray *fresh_hashes;
     guint new_pack; /* index the new pack gets in s->packs */
     char *pack_tmp, *pack_name;
     int fd;
     guint64 stream_len, pages;
-    Block *blk;            /* being filled */
+    Block *blk;               /* being filled */
     GAsyncQueue *todo, *done; /* to the compressor / back for reuse */
     GThread *worker;
     gboolean ended;
@@ -798,7 +798,8 @@ static gboolean manifest_read(SnapStore *s, const char *id, Manifest *m, GError 
     m->file = d;
     m->file_len = n;
     gsize hdr = MANIFEST_HDR;
-    if (n >= MAGIC_LEN && (!memcmp(d, "ITCSNAP1", MAGIC_LEN) || !memcmp(d, "ITCSNAP2", MAGIC_LEN))) {
+    if (n >= MAGIC_LEN &&
+        (!memcmp(d, "ITCSNAP1", MAGIC_LEN) || !memcmp(d, "ITCSNAP2", MAGIC_LEN))) {
         manifest_clear(m);
         return corrupt(error, obj,
                        "old manifest format (pre-release store, pages by hash): not supported, "

@@ -185,6 +185,22 @@ def main():
             r = itc("export", name, store=s2)
             check_eq(r.returncode, 2, "export of damaged manifest")
 
+    # one damaged block of the newest pack (pages only later checkpoints use):
+    # verify names pack and block, those snapshots fail with 2, the first exports
+    s2 = os.path.join(d, "s-block")
+    shutil.copytree(store, s2)
+    victim = sorted(glob.glob(os.path.join(s2, "packs", "*.pack")))[-1]
+    damage(victim, 8 + 16 + 30)  # magic, block header, inside the first zstd frame
+    r = itc("verify", store=s2)
+    check_eq(r.returncode, 2, "verify after damaging a block")
+    name = os.path.basename(victim)
+    check(("%s block 0" % name).encode() in r.stderr, "verify names the block: %s" % r.stderr)
+    r = itc("export", ids[-1], store=s2)
+    check_eq(r.returncode, 2, "export of a snapshot using the damaged block")
+    check(name.encode() in r.stderr, "export names the pack: %s" % r.stderr)
+    e = itc("export", ids[0], store=s2, check_rc=0)
+    check(e.stdout == open(streams[0], "rb").read(), "first snapshot exports beside a damaged block")
+
     # crash safety: kill -9 during ingest at seeded random moments
     big = os.path.join(d, "big.mig")
     with open(big, "wb") as f:
