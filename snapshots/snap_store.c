@@ -512,6 +512,8 @@ static gpointer compressor(gpointer u)
                 BlockLoc loc = {in->pack_off, c, b->npages, 0};
                 if (!write_all(in->fd, cbuf, BLOCK_HDR + c))
                     io_fail(&in->werr, in->pack_tmp, "cannot write");
+                /* start writeback now: the final fsync then has little left to do */
+                sync_file_range(in->fd, in->pack_off, BLOCK_HDR + c, SYNC_FILE_RANGE_WRITE);
                 g_array_append_val(in->blocks, loc);
                 in->pack_off += BLOCK_HDR + c;
             }
@@ -1153,7 +1155,7 @@ static GByteArray *serialize_body(SnapIngest *in)
         put_varint(b, strlen(names[pk]));
         g_byte_array_append(b, (const guint8 *)names[pk], strlen(names[pk]));
     }
-    guint64 prev = 0;
+    guint64 prev = 0, next_h = 0;
     for (guint i = 0; i < in->ops->len; i++) {
         const Op *o = &g_array_index(in->ops, Op, i);
         g_byte_array_append(b, &o->type, 1);
@@ -1163,10 +1165,9 @@ static GByteArray *serialize_body(SnapIngest *in)
             continue;
         }
         if (o->type != OP_PAGE) {
-            guint8 h[8];
-            put_be(h, 8, o->h);
-            g_byte_array_append(b, h, 8);
+            put_varint(b, zigzag((gint64)(o->h - next_h)));
             put_varint(b, o->n);
+            next_h = o->h + (guint64)o->n * SNAP_PAGE_SIZE;
         }
         if (o->type == OP_ZEROS)
             continue;
@@ -1294,7 +1295,7 @@ static gboolean manifest_walk(SnapStore *s, const Manifest *m, const BodyFns *fn
                               GError **error)
 {
     const guint8 *p = m->body, *end = m->body + m->body_len;
-    guint64 np, prev = 0, out = 0, limit = m->info.stream_len;
+    guint64 np, prev = 0, next_h = 0, out = 0, limit = m->info.stream_len;
     if (p == end || *p++ != OP_PACKS || !get_varint(&p, end, &np) || np > (1u << 20))
         return walk_fail(m, error, "bad pack table");
     g_autofree guint *table = g_new0(guint, np + 1);
@@ -1332,12 +1333,11 @@ static gboolean manifest_walk(SnapStore *s, const Manifest *m, const BodyFns *fn
             if (!fn->page(u, pack, ord, error))
                 return FALSE;
         } else if (op == OP_ZEROS || op == OP_PAGES) {
-            if (end - p < 8)
+            guint64 z;
+            if (!get_varint(&p, end, &z) || !get_varint(&p, end, &n))
                 return walk_fail(m, error, "truncated record");
-            h = get_be(p, 8);
-            p += 8;
-            if (!get_varint(&p, end, &n))
-                return walk_fail(m, error, "truncated record");
+            h = next_h + ((z >> 1) ^ -(z & 1));
+            next_h = h + n * SNAP_PAGE_SIZE;
             guint64 rec = op == OP_ZEROS ? 9 : 8 + SNAP_PAGE_SIZE;
             if (n > limit / rec || (out += n * rec) > limit)
                 return walk_fail(m, error, "longer than its stream");
