@@ -18,7 +18,9 @@
 #define HASH_LEN 16
 #define MANIFEST_HDR (MAGIC_LEN + 8 + HASH_LEN + 8 + 8 + 8 + 8 + 3 * HASH_LEN)
 /* Longest parent chain written; longer chains are refused on read. */
-#define MAX_CHAIN 32
+#define MAX_CHAIN 64
+/* Snapshots per group of plain "previous" parents (see pick_parent). */
+#define DELTA_GROUP 32
 #define MAX_CHAIN_READ 256
 #define BODY_CACHE 4
 #define OUT_BUF (1u << 20)
@@ -1087,11 +1089,13 @@ static const SnapInfo *find_info(GArray *l, const char *id)
     return NULL;
 }
 
-/* Parent for a new manifest of snapshot ID, skip-delta style: the new
- * snapshot is number n (0-based, by creation time, ID itself not counted) and
- * its parent is number n with the lowest set bit cleared, so chains are at
- * most log2(n) long while most parents are only a few checkpoints back. No
- * parent if that chain is MAX_CHAIN long already (after rm) or contains ID. */
+/* Parent for a new manifest of snapshot ID: the new snapshot is number n
+ * (0-based, by creation time, ID itself not counted); its parent is number
+ * n - 1, except every DELTA_GROUP-th snapshot, whose parent is number n with
+ * the lowest set bit cleared (skip-delta between groups). Chains stay below
+ * DELTA_GROUP + log2(n / DELTA_GROUP) while almost every delta is against the
+ * previous checkpoint. No parent if that chain is MAX_CHAIN long already
+ * (after rm) or contains ID. */
 static gboolean pick_parent(SnapStore *s, const char *id, char out[33])
 {
     g_autoptr(GArray) l = manifests_by_age(s);
@@ -1104,7 +1108,7 @@ static gboolean pick_parent(SnapStore *s, const char *id, char out[33])
     guint n = l->len;
     if (n == 0)
         return FALSE;
-    const SnapInfo *c = &g_array_index(l, SnapInfo, n & (n - 1));
+    const SnapInfo *c = &g_array_index(l, SnapInfo, n % DELTA_GROUP ? n - 1 : n & (n - 1));
     int depth = 0;
     for (const SnapInfo *a = c; a && a->parent[0]; a = find_info(l, a->parent))
         if (++depth >= MAX_CHAIN || !strcmp(a->parent, id))
