@@ -109,7 +109,7 @@ struct SnapIngest {
     Block *blk;               /* being filled */
     GAsyncQueue *todo, *done; /* to the compressor / back for reuse */
     GThread *worker;
-    gboolean ended;
+    gboolean ended, blocks_done;
     /* compressor state: written only by the worker until it is joined */
     GArray *blocks; /* BlockLoc */
     guint64 pack_off;
@@ -265,14 +265,9 @@ static void pack_free(Pack *p)
 
 /* Index: "ITCIDX02" | blocks u32 | pages u32 | (offset u64 | clen u32 | npages u32)*
  * | hash[16] per page | xxh3_128 of all preceding bytes. */
-static gboolean load_index(SnapStore *s, const char *base, GError **error)
+static gboolean add_index(SnapStore *s, const char *base, const guint8 *d, gsize n, GError **error)
 {
-    g_autofree char *path = g_strdup_printf("%s/%s.idx", s->packdir, base);
     g_autofree char *obj = g_strdup_printf("pack index %s.idx", base);
-    g_autofree guint8 *d = NULL;
-    gsize n;
-    if (!g_file_get_contents(path, (char **)&d, &n, error))
-        return FALSE;
     if (n >= MAGIC_LEN && !memcmp(d, "ITCIDX", 6) && memcmp(d, IDX_MAGIC, MAGIC_LEN))
         return corrupt(error, obj,
                        "old pack index format (pre-release store, one page per chunk): not "
@@ -286,9 +281,6 @@ static gboolean load_index(SnapStore *s, const char *base, GError **error)
     guint64 nb = get_be(d + MAGIC_LEN, 4), np = get_be(d + MAGIC_LEN + 4, 4);
     if (nb * IDX_BLOCK + np * HASH_LEN != n - MAGIC_LEN - 8 - HASH_LEN)
         return corrupt(error, obj, "bad entry count");
-    g_autofree char *pp = g_strdup_printf("%s/%s.pack", s->packdir, base);
-    if (!g_file_test(pp, G_FILE_TEST_EXISTS))
-        return corrupt(error, obj, "pack file missing");
     Pack *p = g_new0(Pack, 1);
     p->name = g_strdup(base);
     p->blocks = g_array_sized_new(FALSE, FALSE, sizeof(BlockLoc), nb);
@@ -319,6 +311,21 @@ static gboolean load_index(SnapStore *s, const char *base, GError **error)
     for (guint32 i = 0; i < np; i++)
         g_hash_table_replace(s->pages, p->hashes + (gsize)i * HASH_LEN, LOC(pack, i));
     return TRUE;
+}
+
+static gboolean load_index(SnapStore *s, const char *base, GError **error)
+{
+    g_autofree char *path = g_strdup_printf("%s/%s.idx", s->packdir, base);
+    g_autofree guint8 *d = NULL;
+    gsize n;
+    if (!g_file_get_contents(path, (char **)&d, &n, error))
+        return FALSE;
+    g_autofree char *pp = g_strdup_printf("%s/%s.pack", s->packdir, base);
+    if (!g_file_test(pp, G_FILE_TEST_EXISTS)) {
+        g_autofree char *obj = g_strdup_printf("pack index %s.idx", base);
+        return corrupt(error, obj, "pack file missing");
+    }
+    return add_index(s, base, d, n, error);
 }
 
 static guint hash_key(gconstpointer k)
@@ -572,6 +579,28 @@ static void pack_end(SnapIngest *in)
     end->npages = 0;
     g_async_queue_push(in->todo, end);
     in->ended = TRUE;
+}
+
+/* After pack_end: waits until the compressor has written every block (it
+ * hands the end marker back before syncing the pack). */
+static void pack_wait_blocks(SnapIngest *in)
+{
+    if (!in->worker || in->blocks_done)
+        return;
+    pack_end(in);
+    GSList *held = NULL;
+    for (;;) {
+        Block *b = g_async_queue_pop(in->done);
+        if (!b->npages) {
+            g_async_queue_push(in->done, b);
+            break;
+        }
+        held = g_slist_prepend(held, b);
+    }
+    for (GSList *l = held; l; l = l->next)
+        g_async_queue_push(in->done, l->data);
+    g_slist_free(held);
+    in->blocks_done = TRUE;
 }
 
 static void pack_join(SnapIngest *in)
@@ -1197,7 +1226,7 @@ static void unlink_free(char *tmp)
  * then pack and index are renamed (directory synced), then the manifest. */
 static char *commit(SnapIngest *in, GError **error)
 {
-    pack_end(in); /* the compressor finishes and syncs the pack meanwhile */
+    pack_end(in); /* the compressor writes the last blocks meanwhile */
     g_autoptr(GByteArray) body = serialize_body(in);
     XXH128_canonical_t c;
     XXH128_canonicalFromHash(&c, XXH3_128bits_digest(in->hs));
@@ -1215,41 +1244,40 @@ static char *commit(SnapIngest *in, GError **error)
         }
     }
     g_autoptr(GByteArray) mb = manifest_bytes(&f, body->data, body->len, parent, pb, error);
-    pack_join(in);
     if (!mb)
         return NULL;
-    if (in->werr) {
+    /* index and manifest temp files are written and synced while the
+     * compressor syncs the pack */
+    pack_wait_blocks(in);
+    g_autofree char *sname = g_strdup_printf("%s.snap", id);
+    g_autofree char *iname = in->pack_name ? g_strdup_printf("%s.idx", in->pack_name) : NULL;
+    g_autoptr(GByteArray) idx = in->pack_name ? index_bytes(in) : NULL;
+    char *itmp = NULL, *stmp = NULL;
+    gboolean ok = (!idx || (itmp = write_tmp(in->s->packdir, iname, idx->data, idx->len, error))) &&
+                  (stmp = write_tmp(in->s->snapdir, sname, mb->data, mb->len, error));
+    pack_join(in);
+    if (ok && in->werr) {
         g_propagate_error(error, in->werr);
         in->werr = NULL;
-        return NULL;
+        ok = FALSE;
     }
-    g_autofree char *sname = g_strdup_printf("%s.snap", id);
-    char *stmp = write_tmp(in->s->snapdir, sname, mb->data, mb->len, error);
-    if (!stmp)
-        return NULL;
-    if (in->pack_name) {
-        g_autoptr(GByteArray) idx = index_bytes(in);
-        g_autofree char *iname = g_strdup_printf("%s.idx", in->pack_name);
+    if (ok && in->pack_name) {
         g_autofree char *pname = g_strdup_printf("%s.pack", in->pack_name);
-        char *itmp = write_tmp(in->s->packdir, iname, idx->data, idx->len, error);
-        if (!itmp) {
-            unlink_free(stmp);
-            return NULL;
-        }
         close(in->fd);
         in->fd = -1;
-        if (!publish(in->pack_tmp, in->s->packdir, pname, FALSE, error) ||
-            !publish(itmp, in->s->packdir, iname, TRUE, error) ||
-            !load_index(in->s, in->pack_name, error)) {
-            unlink_free(itmp);
-            unlink_free(stmp);
-            return NULL;
-        }
-        g_free(itmp);
+        ok = publish(in->pack_tmp, in->s->packdir, pname, FALSE, error) &&
+             publish(itmp, in->s->packdir, iname, TRUE, error) &&
+             add_index(in->s, in->pack_name, idx->data, idx->len, error);
     }
-    gboolean ok = publish(stmp, in->s->snapdir, sname, TRUE, error);
+    ok = ok && publish(stmp, in->s->snapdir, sname, TRUE, error);
+    if (!ok) {
+        unlink_free(itmp);
+        unlink_free(stmp);
+        return NULL;
+    }
+    g_free(itmp);
     g_free(stmp);
-    return ok ? g_steal_pointer(&id) : NULL;
+    return g_steal_pointer(&id);
 }
 
 char *snap_ingest_commit(SnapIngest *in, GError **error)
