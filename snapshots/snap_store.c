@@ -90,6 +90,7 @@ typedef struct {
 typedef struct {
     guint8 *data;
     guint32 npages;
+    gboolean end; /* marker: no more blocks */
 } Block;
 
 struct SnapIngest {
@@ -504,7 +505,7 @@ static gpointer compressor(gpointer u)
     guint8 *cbuf = g_malloc(cap);
     for (;;) {
         Block *b = g_async_queue_pop(in->todo);
-        if (!b->npages) {
+        if (b->end) {
             g_async_queue_push(in->done, b);
             break;
         }
@@ -577,6 +578,7 @@ static void pack_end(SnapIngest *in)
     Block *end = in->blk ? in->blk : g_async_queue_pop(in->done);
     in->blk = NULL;
     end->npages = 0;
+    end->end = TRUE;
     g_async_queue_push(in->todo, end);
     in->ended = TRUE;
 }
@@ -591,7 +593,7 @@ static void pack_wait_blocks(SnapIngest *in)
     GSList *held = NULL;
     for (;;) {
         Block *b = g_async_queue_pop(in->done);
-        if (!b->npages) {
+        if (b->end) {
             g_async_queue_push(in->done, b);
             break;
         }

@@ -83,11 +83,11 @@ def main():
     r = itc("stats", "--json", store=store, check_rc=0)
     check(b"logical_bytes" in r.stdout, "stats")
 
-    # delta manifests (skip-delta: snapshot n is a delta of n with its lowest set bit cleared)
+    # delta manifests (snapshot n is a delta of n - 1, skip-delta every 32nd)
     r = itc("ls", "--json", store=store, check_rc=0)
     info = {x["id"]: x for x in json.loads(r.stdout)}
     check_eq(info[ids[1]]["parent"], ids[0], "parent of the second snapshot")
-    check_eq(info[ids[2]]["parent"], ids[0], "parent of the third snapshot")
+    check_eq(info[ids[2]]["parent"], ids[1], "parent of the third snapshot")
     check(info[ids[2]]["manifest_bytes"] * 4 < info[ids[0]]["manifest_bytes"],
           "delta manifest much smaller than a full one: %r" % info)
     for case in ("damaged", "missing"):
@@ -227,7 +227,7 @@ def main():
         check(e.stdout == open(s, "rb").read(), "export after kills")
     itc("gc", store=store, check_rc=0)
     itc("verify", store=store, check_rc=0)
-    itc("rm", ids[0], store=store, check_rc=0)  # parent of ids[1], ids[2]: rewritten first
+    itc("rm", ids[0], store=store, check_rc=0)  # parent of ids[1]: rewritten first
     itc("gc", store=store, check_rc=0)
     itc("verify", store=store, check_rc=0)
     for k in (1, 2):
