@@ -27,8 +27,10 @@
 /* New pages of one ingest are compressed together, BLOCK_PAGES per zstd frame. */
 #define BLOCK_PAGES 256u
 #define BLOCK_BYTES (BLOCK_PAGES * SNAP_PAGE_SIZE)
-#define BLOCK_HDR 16 /* npages u32 | clen u32 | xxh3_64(frame) u64 */
-#define IDX_BLOCK 16 /* offset u64 | clen u32 | npages u32 */
+#define BLOCK_HDR 16             /* npages u32 | clen u32 | xxh3_64(frame) u64 */
+#define IDX_HDR (MAGIC_LEN + 12) /* magic | generation u32 | blocks u32 | ordinals u32 */
+#define IDX_BLOCK 20             /* offset u64 | clen u32 | npages u32 | first ordinal u32 */
+#define NO_BLOCK G_MAXUINT32
 #define BLOCKS_IN_FLIGHT 3
 #define BLOCK_CACHE 4
 #define MAX_MANIFEST (1u << 30)
@@ -41,14 +43,18 @@ G_STATIC_ASSERT(sizeof(gpointer) >= 8); /* page locations are packed into pointe
 typedef struct {
     guint64 off; /* of the block header in the pack */
     guint32 clen, npages, first;
+    guint32 hoff; /* index of its first page's hash in Pack.hashes */
 } BlockLoc;
 
 typedef struct {
     char *name;          /* base name, without extension */
+    guint32 gen;         /* data file: <name>.pack (0) or <name>.g<gen>.pack (after gc) */
     GArray *blocks;      /* BlockLoc */
-    guint32 *page_block; /* ordinal -> block */
-    guint8 *hashes;      /* ordinal -> XXH3-128 (the page table's keys point here) */
-    guint32 npages;
+    guint32 *page_block; /* ordinal -> block, NO_BLOCK for pages gc removed */
+    guint8 *hashes;      /* XXH3-128 per page of the blocks, in block order (the page
+                            table's keys point here) */
+    guint32 npages;      /* ordinals (pages ever written to the pack) */
+    guint32 live_pages;
     const guint8 *map; /* read-only mapping of the pack file, on first use */
     gsize map_len;
 } Pack;
@@ -264,8 +270,15 @@ static void pack_free(Pack *p)
     g_free(p);
 }
 
-/* Index: "ITCIDX02" | blocks u32 | pages u32 | (offset u64 | clen u32 | npages u32)*
- * | hash[16] per page | xxh3_128 of all preceding bytes. */
+static char *pack_file(const char *dir, const char *name, guint32 gen)
+{
+    return gen ? g_strdup_printf("%s/%s.g%u.pack", dir, name, gen)
+               : g_strdup_printf("%s/%s.pack", dir, name);
+}
+
+/* Index: "ITCIDX02" | generation u32 | blocks u32 | ordinals u32
+ * | (offset u64 | clen u32 | npages u32 | first ordinal u32) per block
+ * | hash[16] per page of the blocks | xxh3_128 of all preceding bytes. */
 static gboolean add_index(SnapStore *s, const char *base, const guint8 *d, gsize n, GError **error)
 {
     g_autofree char *obj = g_strdup_printf("pack index %s.idx", base);
@@ -273,44 +286,53 @@ static gboolean add_index(SnapStore *s, const char *base, const guint8 *d, gsize
         return corrupt(error, obj,
                        "old pack index format (pre-release store, one page per chunk): not "
                        "supported, re-create the store");
-    if (n < MAGIC_LEN + 8 + HASH_LEN || memcmp(d, IDX_MAGIC, MAGIC_LEN))
+    if (n < IDX_HDR + HASH_LEN || memcmp(d, IDX_MAGIC, MAGIC_LEN))
         return corrupt(error, obj, "bad header");
     guint8 sum[HASH_LEN];
     hash128(d, n - HASH_LEN, sum);
     if (memcmp(sum, d + n - HASH_LEN, HASH_LEN))
         return corrupt(error, obj, "checksum mismatch");
-    guint64 nb = get_be(d + MAGIC_LEN, 4), np = get_be(d + MAGIC_LEN + 4, 4);
-    if (nb * IDX_BLOCK + np * HASH_LEN != n - MAGIC_LEN - 8 - HASH_LEN)
+    guint64 nb = get_be(d + MAGIC_LEN + 4, 4), nord = get_be(d + MAGIC_LEN + 8, 4);
+    if (nb * IDX_BLOCK > n - IDX_HDR - HASH_LEN)
         return corrupt(error, obj, "bad entry count");
     Pack *p = g_new0(Pack, 1);
     p->name = g_strdup(base);
+    p->gen = get_be(d + MAGIC_LEN, 4);
     p->blocks = g_array_sized_new(FALSE, FALSE, sizeof(BlockLoc), nb);
-    p->npages = np;
-    p->page_block = g_new(guint32, np ? np : 1);
-    const guint8 *e = d + MAGIC_LEN + 8;
-    guint64 ord = 0;
+    p->npages = nord;
+    p->page_block = g_new(guint32, nord ? nord : 1);
+    for (guint64 i = 0; i < nord; i++)
+        p->page_block[i] = NO_BLOCK;
+    const guint8 *e = d + IDX_HDR;
+    guint64 next = 0, live = 0;
     for (guint64 i = 0; i < nb; i++, e += IDX_BLOCK) {
-        BlockLoc b = {get_be(e, 8), get_be(e + 8, 4), get_be(e + 12, 4), ord};
-        if (b.npages == 0 || b.npages > BLOCK_PAGES || ord + b.npages > np ||
-            b.clen > ZSTD_compressBound(BLOCK_BYTES)) {
+        BlockLoc b = {get_be(e, 8), get_be(e + 8, 4), get_be(e + 12, 4), get_be(e + 16, 4), live};
+        if (b.npages == 0 || b.npages > BLOCK_PAGES || b.first < next ||
+            (guint64)b.first + b.npages > nord || b.clen > ZSTD_compressBound(BLOCK_BYTES)) {
             pack_free(p);
             return corrupt(error, obj, "bad block entry");
         }
         for (guint32 k = 0; k < b.npages; k++)
-            p->page_block[ord + k] = i;
-        ord += b.npages;
+            p->page_block[b.first + k] = i;
+        next = (guint64)b.first + b.npages;
+        live += b.npages;
         g_array_append_val(p->blocks, b);
     }
-    if (ord != np) {
+    if (nb * IDX_BLOCK + live * HASH_LEN != n - IDX_HDR - HASH_LEN) {
         pack_free(p);
         return corrupt(error, obj, "bad entry count");
     }
-    p->hashes = g_memdup2(e, np * HASH_LEN + 1);
+    p->live_pages = live;
+    p->hashes = g_memdup2(e, live * HASH_LEN + 1);
     guint pack = s->packs->len;
     g_ptr_array_add(s->packs, p);
     g_hash_table_insert(s->pack_names, p->name, GUINT_TO_POINTER(pack + 1));
-    for (guint32 i = 0; i < np; i++)
-        g_hash_table_replace(s->pages, p->hashes + (gsize)i * HASH_LEN, LOC(pack, i));
+    for (guint i = 0; i < p->blocks->len; i++) {
+        const BlockLoc *b = &g_array_index(p->blocks, BlockLoc, i);
+        for (guint32 k = 0; k < b->npages; k++)
+            g_hash_table_replace(s->pages, p->hashes + (gsize)(b->hoff + k) * HASH_LEN,
+                                 LOC(pack, b->first + k));
+    }
     return TRUE;
 }
 
@@ -321,12 +343,15 @@ static gboolean load_index(SnapStore *s, const char *base, GError **error)
     gsize n;
     if (!g_file_get_contents(path, (char **)&d, &n, error))
         return FALSE;
-    g_autofree char *pp = g_strdup_printf("%s/%s.pack", s->packdir, base);
+    if (!add_index(s, base, d, n, error))
+        return FALSE;
+    const Pack *p = s->packs->pdata[s->packs->len - 1];
+    g_autofree char *pp = pack_file(s->packdir, base, p->gen);
     if (!g_file_test(pp, G_FILE_TEST_EXISTS)) {
         g_autofree char *obj = g_strdup_printf("pack index %s.idx", base);
         return corrupt(error, obj, "pack file missing");
     }
-    return add_index(s, base, d, n, error);
+    return TRUE;
 }
 
 static guint hash_key(gconstpointer k)
@@ -417,8 +442,9 @@ static gboolean block_corrupt(SnapStore *s, guint pack, guint block, GError **er
 {
     const Pack *p = s->packs->pdata[pack];
     const BlockLoc *b = &g_array_index(p->blocks, BlockLoc, block);
-    g_autofree char *obj = g_strdup_printf("pack %s.pack block %u (offset %" G_GUINT64_FORMAT ")",
-                                           p->name, block, b->off);
+    g_autofree char *path = pack_file("", p->name, p->gen);
+    g_autofree char *obj =
+        g_strdup_printf("pack %s block %u (offset %" G_GUINT64_FORMAT ")", path + 1, block, b->off);
     return corrupt(error, obj, what);
 }
 
@@ -427,7 +453,7 @@ static Pack *pack_map(SnapStore *s, guint pack, GError **error)
     Pack *p = s->packs->pdata[pack];
     if (p->map)
         return p;
-    g_autofree char *path = g_strdup_printf("%s/%s.pack", s->packdir, p->name);
+    g_autofree char *path = pack_file(s->packdir, p->name, p->gen);
     int fd = open(path, O_RDONLY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
@@ -519,7 +545,7 @@ static gpointer compressor(gpointer u)
                 put_be(cbuf, 4, b->npages);
                 put_be(cbuf + 4, 4, c);
                 put_be(cbuf + 8, 8, XXH3_64bits(cbuf + BLOCK_HDR, c));
-                BlockLoc loc = {in->pack_off, c, b->npages, 0};
+                BlockLoc loc = {in->pack_off, c, b->npages, 0, 0};
                 if (!write_all(in->fd, cbuf, BLOCK_HDR + c))
                     io_fail(&in->werr, in->pack_tmp, "cannot write");
                 /* start writeback now: the final fsync then has little left to do */
@@ -761,22 +787,25 @@ void snap_ingest_abort(SnapIngest *in)
 }
 
 /* The new pack's index bytes (after pack_join). */
-static GByteArray *index_bytes(SnapIngest *in)
+static GByteArray *index_bytes(guint32 gen, guint32 ordinals, GArray *blocks, const guint8 *hashes,
+                               gsize hashes_len)
 {
     GByteArray *idx = g_byte_array_new();
     guint8 h[IDX_BLOCK];
     g_byte_array_append(idx, (const guint8 *)IDX_MAGIC, MAGIC_LEN);
-    put_be(h, 4, in->blocks->len);
-    put_be(h + 4, 4, in->fresh_hashes->len / HASH_LEN);
-    g_byte_array_append(idx, h, 8);
-    for (guint i = 0; i < in->blocks->len; i++) {
-        const BlockLoc *b = &g_array_index(in->blocks, BlockLoc, i);
+    put_be(h, 4, gen);
+    put_be(h + 4, 4, blocks->len);
+    put_be(h + 8, 4, ordinals);
+    g_byte_array_append(idx, h, 12);
+    for (guint i = 0; i < blocks->len; i++) {
+        const BlockLoc *b = &g_array_index(blocks, BlockLoc, i);
         put_be(h, 8, b->off);
         put_be(h + 8, 4, b->clen);
         put_be(h + 12, 4, b->npages);
+        put_be(h + 16, 4, b->first);
         g_byte_array_append(idx, h, IDX_BLOCK);
     }
-    g_byte_array_append(idx, in->fresh_hashes->data, in->fresh_hashes->len);
+    g_byte_array_append(idx, hashes, hashes_len);
     guint8 sum[HASH_LEN];
     hash128(idx->data, idx->len, sum);
     g_byte_array_append(idx, sum, HASH_LEN);
@@ -1253,7 +1282,16 @@ static char *commit(SnapIngest *in, GError **error)
     pack_wait_blocks(in);
     g_autofree char *sname = g_strdup_printf("%s.snap", id);
     g_autofree char *iname = in->pack_name ? g_strdup_printf("%s.idx", in->pack_name) : NULL;
-    g_autoptr(GByteArray) idx = in->pack_name ? index_bytes(in) : NULL;
+    guint32 nfresh = in->fresh_hashes->len / HASH_LEN;
+    for (guint i = 0, first = 0; i < in->blocks->len; i++) {
+        BlockLoc *b = &g_array_index(in->blocks, BlockLoc, i);
+        b->first = b->hoff = first;
+        first += b->npages;
+    }
+    g_autoptr(GByteArray) idx =
+        in->pack_name
+            ? index_bytes(0, nfresh, in->blocks, in->fresh_hashes->data, in->fresh_hashes->len)
+            : NULL;
     char *itmp = NULL, *stmp = NULL;
     gboolean ok = (!idx || (itmp = write_tmp(in->s->packdir, iname, idx->data, idx->len, error))) &&
                   (stmp = write_tmp(in->s->snapdir, sname, mb->data, mb->len, error));
@@ -1319,7 +1357,8 @@ static gboolean get_ref(SnapStore *s, const Manifest *m, const guint8 **p, const
     }
     guint64 t = (v - 1) >> 32;
     *ord = (v - 1) & 0xffffffffu;
-    if (t >= ntable || *ord >= ((Pack *)s->packs->pdata[table[t]])->npages)
+    const Pack *pk = t < ntable ? s->packs->pdata[table[t]] : NULL;
+    if (!pk || *ord >= pk->npages || pk->page_block[*ord] == NO_BLOCK)
         return walk_fail(m, error, "bad page reference");
     *pack = table[t];
     return TRUE;
@@ -1621,6 +1660,87 @@ static GPtrArray *ids_by_age(SnapStore *s)
     return ids;
 }
 
+/* Installs a new generation of pack I in memory (after compaction). */
+static void pack_replace(SnapStore *s, guint i, guint32 gen, GArray *blocks, GByteArray *hashes)
+{
+    Pack *p = s->packs->pdata[i];
+    for (guint b = 0; b < p->blocks->len; b++) {
+        const BlockLoc *bl = &g_array_index(p->blocks, BlockLoc, b);
+        for (guint32 k = 0; k < bl->npages; k++)
+            g_hash_table_remove(s->pages, p->hashes + (gsize)(bl->hoff + k) * HASH_LEN);
+    }
+    for (guint c = 0; c < BLOCK_CACHE; c++)
+        if (s->cache[c].pack == i)
+            s->cache[c].pack = G_MAXUINT;
+    if (p->map)
+        munmap((void *)p->map, p->map_len);
+    p->map = NULL;
+    g_free(p->hashes);
+    g_array_free(p->blocks, TRUE);
+    p->gen = gen;
+    p->blocks = g_array_ref(blocks);
+    p->hashes = g_memdup2(hashes->data, hashes->len + 1);
+    p->live_pages = hashes->len / HASH_LEN;
+    for (guint32 o = 0; o < p->npages; o++)
+        p->page_block[o] = NO_BLOCK;
+    for (guint b = 0; b < blocks->len; b++) {
+        const BlockLoc *bl = &g_array_index(blocks, BlockLoc, b);
+        for (guint32 k = 0; k < bl->npages; k++) {
+            p->page_block[bl->first + k] = b;
+            g_hash_table_replace(s->pages, p->hashes + (gsize)(bl->hoff + k) * HASH_LEN,
+                                 LOC(i, bl->first + k));
+        }
+    }
+}
+
+/* Rewrites pack I without its dead blocks (LIVE[b] == 0) as its next
+ * generation: the new data file (written, synced, renamed), then the index
+ * naming it (atomically), then the old data file is removed. A crash leaves
+ * one complete generation and at worst an orphan data file gc removes. Live
+ * blocks are copied as they are; a damaged one leaves the pack untouched
+ * (verify reports it). */
+static gboolean compact_pack(SnapStore *s, guint i, const guint8 *live, guint64 *freed,
+                             GError **error)
+{
+    Pack *p = pack_map(s, i, error);
+    if (!p)
+        return FALSE;
+    g_autoptr(GArray) blocks = g_array_new(FALSE, FALSE, sizeof(BlockLoc));
+    g_autoptr(GByteArray) hashes = g_byte_array_new();
+    g_autoptr(GByteArray) data = g_byte_array_new();
+    g_byte_array_append(data, (const guint8 *)PACK_MAGIC, MAGIC_LEN);
+    for (guint b = 0; b < p->blocks->len; b++) {
+        if (!live[b])
+            continue;
+        BlockLoc bl = g_array_index(p->blocks, BlockLoc, b);
+        if (bl.off > p->map_len || p->map_len - bl.off < BLOCK_HDR + (guint64)bl.clen ||
+            XXH3_64bits(p->map + bl.off + BLOCK_HDR, bl.clen) != get_be(p->map + bl.off + 8, 8))
+            return TRUE;
+        g_byte_array_append(hashes, p->hashes + (gsize)bl.hoff * HASH_LEN,
+                            (gsize)bl.npages * HASH_LEN);
+        guint64 off = data->len;
+        g_byte_array_append(data, p->map + bl.off, BLOCK_HDR + bl.clen);
+        bl.off = off;
+        bl.hoff = hashes->len / HASH_LEN - bl.npages;
+        g_array_append_val(blocks, bl);
+    }
+    guint32 gen = p->gen + 1;
+    g_autofree char *oldf = pack_file(s->packdir, p->name, p->gen);
+    g_autofree char *newf = pack_file("", p->name, gen);
+    g_autofree char *iname = g_strdup_printf("%s.idx", p->name);
+    g_autofree char *ipath = g_strdup_printf("%s/%s", s->packdir, iname);
+    guint64 before = file_size(oldf) + file_size(ipath);
+    g_autoptr(GByteArray) idx = index_bytes(gen, p->npages, blocks, hashes->data, hashes->len);
+    g_autofree char *tmp = write_tmp(s->packdir, newf + 1, data->data, data->len, error);
+    if (!tmp || !publish(tmp, s->packdir, newf + 1, TRUE, error) ||
+        !write_atomic(s->packdir, iname, idx->data, idx->len, error))
+        return FALSE;
+    unlink(oldf);
+    *freed += before - MIN(before, data->len + idx->len);
+    pack_replace(s, i, gen, blocks, hashes);
+    return TRUE;
+}
+
 gboolean snap_store_gc(SnapStore *s, guint64 *freed, GError **error)
 {
     *freed = 0;
@@ -1639,38 +1759,43 @@ gboolean snap_store_gc(SnapStore *s, guint64 *freed, GError **error)
         ok = manifest_walk(s, &m, &fns, &mc, error);
         manifest_clear(&m);
     }
-    /* A pack is removed when none of its blocks is referenced. */
+    /* A block is kept if any page in it is referenced; a pack none of whose
+     * blocks is, is removed (index first); one with some dead blocks is
+     * rewritten without them. */
+    g_autoptr(GHashTable) keep = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (guint i = 0; ok && i < s->packs->len; i++) {
         const Pack *p = s->packs->pdata[i];
-        gboolean used = FALSE;
+        guint nlive = 0;
         for (guint b = 0; b < p->blocks->len; b++)
-            used |= mc.live[i][b];
-        if (used)
+            nlive += mc.live[i][b];
+        g_autofree char *ip = g_strdup_printf("%s/%s.idx", s->packdir, p->name);
+        if (nlive == 0) {
+            g_autofree char *pf = pack_file(s->packdir, p->name, p->gen);
+            *freed += file_size(ip) + file_size(pf);
+            unlink(ip);
+            unlink(pf);
             continue;
-        for (int j = 0; j < 2; j++) {
-            g_autofree char *path =
-                g_strdup_printf("%s/%s.%s", s->packdir, p->name, j ? "pack" : "idx");
-            *freed += file_size(path);
-            unlink(path);
         }
+        if (nlive < p->blocks->len)
+            ok = compact_pack(s, i, mc.live[i], freed, error);
+        p = s->packs->pdata[i];
+        g_autofree char *pf = pack_file("", p->name, p->gen);
+        g_hash_table_add(keep, g_strdup(pf + 1));
     }
     for (guint i = 0; i < s->packs->len; i++)
         g_free(mc.live[i]);
     g_free(mc.live);
     if (!ok)
         return FALSE;
+    /* temp files, and data files no index names (crash leftovers) */
     const char *dirs[] = {s->packdir, s->snapdir};
     for (int j = 0; j < 2; j++) {
         GDir *d = g_dir_open(dirs[j], 0, NULL);
         const char *n;
         while (d && (n = g_dir_read_name(d))) {
             g_autofree char *p = g_build_filename(dirs[j], n, NULL);
-            gboolean orphan_pack = g_str_has_suffix(n, ".pack");
-            if (orphan_pack) {
-                g_autofree char *base = g_strndup(n, strlen(n) - 5);
-                g_autofree char *ip = g_strdup_printf("%s/%s.idx", dirs[j], base);
-                orphan_pack = !g_file_test(ip, G_FILE_TEST_EXISTS);
-            }
+            gboolean orphan_pack =
+                j == 0 && g_str_has_suffix(n, ".pack") && !g_hash_table_contains(keep, n);
             if (g_str_has_suffix(n, ".tmp") || orphan_pack) {
                 *freed += file_size(p);
                 unlink(p);
@@ -1701,14 +1826,12 @@ gboolean snap_store_stats(SnapStore *s, SnapStats *st, GError **error)
     st->page_raw_bytes = st->page_refs * SNAP_PAGE_SIZE;
     for (guint i = 0; i < s->packs->len; i++) {
         const Pack *p = s->packs->pdata[i];
-        st->unique_pages += p->npages;
+        st->unique_pages += p->live_pages;
         for (guint b = 0; b < p->blocks->len; b++)
             st->page_stored_bytes += g_array_index(p->blocks, BlockLoc, b).clen + BLOCK_HDR;
-        for (int j = 0; j < 2; j++) {
-            g_autofree char *path =
-                g_strdup_printf("%s/%s.%s", s->packdir, p->name, j ? "pack" : "idx");
-            st->stored_bytes += file_size(path);
-        }
+        g_autofree char *pf = pack_file(s->packdir, p->name, p->gen);
+        g_autofree char *ip = g_strdup_printf("%s/%s.idx", s->packdir, p->name);
+        st->stored_bytes += file_size(pf) + file_size(ip);
     }
     return TRUE;
 }
@@ -1730,11 +1853,11 @@ gboolean snap_store_verify(SnapStore *s, GPtrArray *problems, GError **error)
             for (guint32 k = 0; k < bl->npages; k++) {
                 guint8 h[HASH_LEN];
                 hash128(buf + (gsize)k * SNAP_PAGE_SIZE, SNAP_PAGE_SIZE, h);
-                if (memcmp(h, p->hashes + (gsize)(bl->first + k) * HASH_LEN, HASH_LEN)) {
-                    g_ptr_array_add(problems,
-                                    g_strdup_printf("pack %s.pack block %u page %u: content "
-                                                    "hash mismatch",
-                                                    p->name, b, bl->first + k));
+                if (memcmp(h, p->hashes + (gsize)(bl->hoff + k) * HASH_LEN, HASH_LEN)) {
+                    g_autofree char *pf = pack_file("", p->name, p->gen);
+                    g_ptr_array_add(problems, g_strdup_printf("pack %s block %u page %u: content "
+                                                              "hash mismatch",
+                                                              pf + 1, b, bl->first + k));
                 }
             }
         }

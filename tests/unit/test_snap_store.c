@@ -374,6 +374,63 @@ static void test_damaged_block(void)
     g_assert_cmpint(system(cmd), ==, 0);
 }
 
+static guint count_files(const char *dir, const char *suffix)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    const char *n;
+    guint k = 0;
+    while ((n = g_dir_read_name(d)))
+        k += g_str_has_suffix(n, suffix);
+    g_dir_close(d);
+    return k;
+}
+
+/* gc drops the blocks no snapshot references: a pack with dead and live
+ * blocks is rewritten as its next generation, whose pages still export, in
+ * this process (ingest reuses them) and after reopening. */
+static void test_gc_drops_dead_blocks(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("snapstore-XXXXXX", NULL);
+    g_autofree char *pd = g_build_filename(dir, "packs", NULL);
+    GError *e = NULL;
+    SnapStore *s = snap_store_open(dir, &e);
+    g_autoptr(GByteArray) a = stream(300, 1);  /* blocks of 256 + 44 pages */
+    g_autoptr(GByteArray) b = stream(44, 257); /* exactly the pages of a's 2nd block */
+    g_autofree char *ia = ingest(s, a, &e);
+    g_autofree char *ib = ingest(s, b, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(count_files(pd, ".pack"), ==, 1); /* b added no page */
+    g_assert_true(snap_store_remove(s, ia, &e));
+    guint64 freed = 0;
+    g_assert_true(snap_store_gc(s, &freed, &e));
+    g_assert_no_error(e);
+    g_assert_cmpuint(freed, >, 256 * 16); /* at least the dead block's hashes */
+    g_assert_cmpuint(count_files(pd, ".g1.pack"), ==, 1);
+    g_assert_cmpuint(count_files(pd, ".pack"), ==, 1);
+    exports_equal(s, ib, b);
+    SnapStats st;
+    g_assert_true(snap_store_stats(s, &st, &e));
+    g_assert_cmpuint(st.unique_pages, ==, 44);
+    /* the same process ingests a again: its first block's pages are new */
+    g_free(ia);
+    ia = ingest(s, a, &e);
+    g_assert_no_error(e);
+    exports_equal(s, ia, a);
+    snap_store_close(s);
+    s = snap_store_open(dir, &e);
+    g_assert_no_error(e);
+    exports_equal(s, ia, a);
+    exports_equal(s, ib, b);
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    g_assert_true(snap_store_verify(s, problems, &e));
+    g_assert_cmpuint(problems->len, ==, 0);
+    g_assert_true(snap_store_stats(s, &st, &e));
+    g_assert_cmpuint(st.unique_pages, ==, 300);
+    snap_store_close(s);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -381,5 +438,6 @@ int main(int argc, char **argv)
     g_test_add_func("/snap_store/rejects_bad_stream", test_rejects_bad_stream_without_snapshot);
     g_test_add_func("/snap_store/delta_manifests", test_delta_manifests);
     g_test_add_func("/snap_store/damaged_block", test_damaged_block);
+    g_test_add_func("/snap_store/gc_drops_dead_blocks", test_gc_drops_dead_blocks);
     return g_test_run();
 }
