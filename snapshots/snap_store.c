@@ -25,7 +25,7 @@
 #define BODY_CACHE 4
 #define OUT_BUF (1u << 20)
 /* New pages of one ingest are compressed together, BLOCK_PAGES per zstd frame. */
-#define BLOCK_PAGES 256u
+#define BLOCK_PAGES 64u
 #define BLOCK_BYTES (BLOCK_PAGES * SNAP_PAGE_SIZE)
 #define BLOCK_HDR 16             /* npages u32 | clen u32 | xxh3_64(frame) u64 */
 #define IDX_HDR (MAGIC_LEN + 12) /* magic | generation u32 | blocks u32 | ordinals u32 */

@@ -394,8 +394,8 @@ static void test_gc_drops_dead_blocks(void)
     g_autofree char *pd = g_build_filename(dir, "packs", NULL);
     GError *e = NULL;
     SnapStore *s = snap_store_open(dir, &e);
-    g_autoptr(GByteArray) a = stream(300, 1);  /* blocks of 256 + 44 pages */
-    g_autoptr(GByteArray) b = stream(44, 257); /* exactly the pages of a's 2nd block */
+    g_autoptr(GByteArray) a = stream(300, 1);  /* blocks of 64 x 4 + 44 pages */
+    g_autoptr(GByteArray) b = stream(44, 257); /* exactly the pages of a's last block */
     g_autofree char *ia = ingest(s, a, &e);
     g_autofree char *ib = ingest(s, b, &e);
     g_assert_no_error(e);
