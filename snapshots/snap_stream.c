@@ -513,7 +513,7 @@ gboolean snap_stream_parser_feed(SnapStreamParser *p, const guint8 *buf, gsize l
             g_byte_array_append(p->buf, p->d + p->head, p->n - p->head);
             break;
         }
-        gsize old = p->buf->len, k = MIN(len, MAX(old, 65536));
+        gsize old = p->buf->len, k = MIN(len, MAX(old, 8192));
         g_byte_array_append(p->buf, buf, k);
         p->d = p->buf->data;
         p->n = p->buf->len;
