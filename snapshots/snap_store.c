@@ -11,62 +11,116 @@
 #include <xxhash.h>
 #include <zstd.h>
 
-#define MANIFEST_MAGIC_V1 "ITCSNAP1"
-#define MANIFEST_MAGIC "ITCSNAP2"
-#define IDX_MAGIC "ITCIDX01"
-#define PACK_MAGIC "ITCPACK1"
+#define MANIFEST_MAGIC "ITCSNAP3"
+#define IDX_MAGIC "ITCIDX02"
+#define PACK_MAGIC "ITCPACK2"
 #define MAGIC_LEN 8
 #define HASH_LEN 16
-#define MANIFEST_HDR_V1 (MAGIC_LEN + 8 + HASH_LEN + 8 + 8 + 8 + 8)
-#define MANIFEST_HDR (MANIFEST_HDR_V1 + 3 * HASH_LEN)
+#define MANIFEST_HDR (MAGIC_LEN + 8 + HASH_LEN + 8 + 8 + 8 + 8 + 3 * HASH_LEN)
 /* Longest parent chain written; longer chains are refused on read. */
-#define MAX_CHAIN 32
+#define MAX_CHAIN 64
+/* Snapshots per group of plain "previous" parents (see pick_parent). */
+#define DELTA_GROUP 32
 #define MAX_CHAIN_READ 256
 #define BODY_CACHE 4
 #define OUT_BUF (1u << 20)
-#define PACK_ENTRY_HDR (HASH_LEN + 4 + 8)
-#define IDX_ENTRY (HASH_LEN + 8 + 4)
+/* New pages of one ingest are compressed together, BLOCK_PAGES per zstd frame. */
+#define BLOCK_PAGES 64u
+#define BLOCK_BYTES (BLOCK_PAGES * SNAP_PAGE_SIZE)
+#define BLOCK_HDR 16             /* npages u32 | clen u32 | xxh3_64(frame) u64 */
+#define IDX_HDR (MAGIC_LEN + 12) /* magic | generation u32 | blocks u32 | ordinals u32 */
+#define IDX_BLOCK 20             /* offset u64 | clen u32 | npages u32 | first ordinal u32 */
+#define NO_BLOCK G_MAXUINT32
+#define BLOCKS_IN_FLIGHT 3
+#define BLOCK_CACHE 4
 #define MAX_MANIFEST (1u << 30)
 #define MAX_BODY (4ull << 30)
 
 G_DEFINE_QUARK(snap - store - error - quark, snap_store_error)
 
-typedef struct {
-    guint pack;
-    guint32 clen;
-    guint64 off;
-} PageLoc;
+G_STATIC_ASSERT(sizeof(gpointer) >= 8); /* page locations are packed into pointers */
 
 typedef struct {
-    const guint8 *base; /* read-only mapping of a whole pack file */
-    gsize len;
-} PackMap;
+    guint64 off; /* of the block header in the pack */
+    guint32 clen, npages, first;
+    guint32 hoff; /* index of its first page's hash in Pack.hashes */
+} BlockLoc;
+
+typedef struct {
+    char *name;          /* base name, without extension */
+    guint32 gen;         /* data file: <name>.pack (0) or <name>.g<gen>.pack (after gc) */
+    GArray *blocks;      /* BlockLoc */
+    guint32 *page_block; /* ordinal -> block, NO_BLOCK for pages gc removed */
+    guint8 *hashes;      /* XXH3-128 per page of the blocks, in block order (the page
+                            table's keys point here) */
+    guint32 npages;      /* ordinals (pages ever written to the pack) */
+    guint32 live_pages;
+    const guint8 *map; /* read-only mapping of the pack file, on first use */
+    gsize map_len;
+} Pack;
+
+/* Page location: pack index << 32 | ordinal, + 1 (0 = not found). */
+#define LOC(p, o) GSIZE_TO_POINTER(((gsize)(p) << 32 | (o)) + 1)
+#define LOC_PACK(v) ((guint)((GPOINTER_TO_SIZE(v) - 1) >> 32))
+#define LOC_ORD(v) ((guint32)((GPOINTER_TO_SIZE(v) - 1) & 0xffffffffu))
+
+typedef struct {
+    guint pack, block;
+    guint8 *data; /* decompressed, or NULL */
+} CachedBlock;
 
 struct SnapStore {
     char *dir, *packdir, *snapdir;
-    GPtrArray *packs;  /* pack base names (without extension) */
-    GHashTable *pages; /* 16-byte hash -> PageLoc */
-    GArray *maps;      /* PackMap per pack, mapped on first use */
+    GPtrArray *packs;       /* Pack* */
+    GHashTable *pack_names; /* name -> index + 1 */
+    GHashTable *pages;      /* 16-byte hash -> LOC */
     ZSTD_DCtx *dctx;
+    CachedBlock cache[BLOCK_CACHE];
+    guint cache_next;
     GHashTable *bodies; /* snapshot id -> GBytes manifest body (recently used) */
     GQueue *body_order;
     guint8 zero_hash[HASH_LEN];
 };
 
+/* Ingest keeps the snapshot as ops in stream order, serialized at commit. */
+enum { OP_RAW = 'R', OP_PAGE = 'P', OP_ZEROS = 'Z', OP_PAGES = 'N', OP_PACKS = 'K' };
+typedef struct {
+    guint8 type;
+    guint64 h;     /* ZEROS/PAGES: first record header */
+    guint32 n;     /* records (ZEROS/PAGES/PAGE) */
+    guint32 ref0;  /* first ref in refs */
+    gsize raw_off; /* RAW: bytes in raw */
+    gsize raw_len;
+} Op;
+
+typedef struct {
+    guint8 *data;
+    guint32 npages;
+    gboolean end; /* marker: no more blocks */
+} Block;
+
 struct SnapIngest {
     SnapStore *s;
     SnapStreamParser *parser;
     XXH3_state_t *hs;
-    ZSTD_CCtx *cctx;
     int level;
-    GByteArray *pending, *body;
-    GHashTable *fresh; /* hash -> offset in new pack */
-    GArray *fresh_idx; /* idx entries bytes */
+    GArray *ops; /* Op */
+    GByteArray *raw;
+    GArray *refs;      /* guint64: 0 zero page, else (store pack << 32 | ordinal) + 1 */
+    GHashTable *fresh; /* hash -> ordinal + 1 in the new pack */
+    GByteArray *fresh_hashes;
+    guint new_pack; /* index the new pack gets in s->packs */
     char *pack_tmp, *pack_name;
-    FILE *pack;
-    guint64 pack_off, stream_len, pages;
-    guint8 *cbuf;
-    gsize cbuf_len;
+    int fd;
+    guint64 stream_len, pages;
+    Block *blk;               /* being filled */
+    GAsyncQueue *todo, *done; /* to the compressor / back for reuse */
+    GThread *worker;
+    gboolean ended, blocks_done;
+    /* compressor state: written only by the worker until it is joined */
+    GArray *blocks; /* BlockLoc */
+    guint64 pack_off;
+    GError *werr;
 };
 
 static void put_be(guint8 *b, int n, guint64 v)
@@ -81,6 +135,29 @@ static guint64 get_be(const guint8 *b, int n)
     for (int i = 0; i < n; i++)
         v = v << 8 | b[i];
     return v;
+}
+
+static void put_varint(GByteArray *b, guint64 v)
+{
+    guint8 t[10];
+    int n = 0;
+    do {
+        t[n++] = (v & 0x7f) | (v > 0x7f ? 0x80 : 0);
+        v >>= 7;
+    } while (v);
+    g_byte_array_append(b, t, n);
+}
+
+static gboolean get_varint(const guint8 **p, const guint8 *end, guint64 *v)
+{
+    *v = 0;
+    for (int sh = 0; sh < 64 && *p < end; sh += 7) {
+        guint8 c = *(*p)++;
+        *v |= (guint64)(c & 0x7f) << sh;
+        if (!(c & 0x80))
+            return TRUE;
+    }
+    return FALSE;
 }
 
 static void hash128(const void *d, gsize n, guint8 out[HASH_LEN])
@@ -111,38 +188,150 @@ static gboolean io_fail(GError **error, const char *path, const char *what)
     return FALSE;
 }
 
-/* Crash-safe write: temp file, fsync, rename, fsync directory. */
-static gboolean write_atomic(const char *dir, const char *name, const void *d, gsize n,
-                             GError **error)
+static gboolean write_all(int fd, const void *d, gsize n)
 {
-    g_autofree char *path = g_build_filename(dir, name, NULL);
-    g_autofree char *tmp = g_strdup_printf("%s.%d.tmp", path, getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        return io_fail(error, tmp, "cannot create");
     const guint8 *p = d;
     while (n > 0) {
         ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            close(fd);
-            unlink(tmp);
-            return io_fail(error, tmp, "cannot write");
-        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return FALSE;
         p += w;
         n -= w;
     }
-    if (fsync(fd) < 0 || close(fd) < 0) {
-        unlink(tmp);
-        return io_fail(error, tmp, "cannot sync");
-    }
-    if (rename(tmp, path) < 0)
-        return io_fail(error, path, "cannot rename to");
+    return TRUE;
+}
+
+static void sync_dir(const char *dir)
+{
     int dfd = open(dir, O_RDONLY | O_DIRECTORY);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
+    }
+}
+
+/* First half of a crash-safe write: DIR/NAME.<pid>.tmp written and synced.
+ * Returns the temp path (g_free) or NULL. */
+static char *write_tmp(const char *dir, const char *name, const void *d, gsize n, GError **error)
+{
+    char *tmp = g_strdup_printf("%s/%s.%d.tmp", dir, name, getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        io_fail(error, tmp, "cannot create");
+        g_free(tmp);
+        return NULL;
+    }
+    if (!write_all(fd, d, n) || fsync(fd) < 0) {
+        io_fail(error, tmp, "cannot write");
+        close(fd);
+        unlink(tmp);
+        g_free(tmp);
+        return NULL;
+    }
+    close(fd);
+    return tmp;
+}
+
+/* Second half: rename to DIR/NAME, optionally sync the directory. */
+static gboolean publish(const char *tmp, const char *dir, const char *name, gboolean sync,
+                        GError **error)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    if (rename(tmp, path) < 0) {
+        io_fail(error, path, "cannot rename to");
+        unlink(tmp);
+        return FALSE;
+    }
+    if (sync)
+        sync_dir(dir);
+    return TRUE;
+}
+
+/* Crash-safe write: temp file, fsync, rename, fsync directory. */
+static gboolean write_atomic(const char *dir, const char *name, const void *d, gsize n,
+                             GError **error)
+{
+    g_autofree char *tmp = write_tmp(dir, name, d, n, error);
+    return tmp && publish(tmp, dir, name, TRUE, error);
+}
+
+static void pack_free(Pack *p)
+{
+    if (!p)
+        return;
+    if (p->map)
+        munmap((void *)p->map, p->map_len);
+    g_free(p->name);
+    g_array_free(p->blocks, TRUE);
+    g_free(p->page_block);
+    g_free(p->hashes);
+    g_free(p);
+}
+
+static char *pack_file(const char *dir, const char *name, guint32 gen)
+{
+    return gen ? g_strdup_printf("%s/%s.g%u.pack", dir, name, gen)
+               : g_strdup_printf("%s/%s.pack", dir, name);
+}
+
+/* Index: "ITCIDX02" | generation u32 | blocks u32 | ordinals u32
+ * | (offset u64 | clen u32 | npages u32 | first ordinal u32) per block
+ * | hash[16] per page of the blocks | xxh3_128 of all preceding bytes. */
+static gboolean add_index(SnapStore *s, const char *base, const guint8 *d, gsize n, GError **error)
+{
+    g_autofree char *obj = g_strdup_printf("pack index %s.idx", base);
+    if (n >= MAGIC_LEN && !memcmp(d, "ITCIDX", 6) && memcmp(d, IDX_MAGIC, MAGIC_LEN))
+        return corrupt(error, obj,
+                       "old pack index format (pre-release store, one page per chunk): not "
+                       "supported, re-create the store");
+    if (n < IDX_HDR + HASH_LEN || memcmp(d, IDX_MAGIC, MAGIC_LEN))
+        return corrupt(error, obj, "bad header");
+    guint8 sum[HASH_LEN];
+    hash128(d, n - HASH_LEN, sum);
+    if (memcmp(sum, d + n - HASH_LEN, HASH_LEN))
+        return corrupt(error, obj, "checksum mismatch");
+    guint64 nb = get_be(d + MAGIC_LEN + 4, 4), nord = get_be(d + MAGIC_LEN + 8, 4);
+    if (nb * IDX_BLOCK > n - IDX_HDR - HASH_LEN)
+        return corrupt(error, obj, "bad entry count");
+    Pack *p = g_new0(Pack, 1);
+    p->name = g_strdup(base);
+    p->gen = get_be(d + MAGIC_LEN, 4);
+    p->blocks = g_array_sized_new(FALSE, FALSE, sizeof(BlockLoc), nb);
+    p->npages = nord;
+    p->page_block = g_new(guint32, nord ? nord : 1);
+    for (guint64 i = 0; i < nord; i++)
+        p->page_block[i] = NO_BLOCK;
+    const guint8 *e = d + IDX_HDR;
+    guint64 next = 0, live = 0;
+    for (guint64 i = 0; i < nb; i++, e += IDX_BLOCK) {
+        BlockLoc b = {get_be(e, 8), get_be(e + 8, 4), get_be(e + 12, 4), get_be(e + 16, 4), live};
+        if (b.npages == 0 || b.npages > BLOCK_PAGES || b.first < next ||
+            (guint64)b.first + b.npages > nord || b.clen > ZSTD_compressBound(BLOCK_BYTES)) {
+            pack_free(p);
+            return corrupt(error, obj, "bad block entry");
+        }
+        for (guint32 k = 0; k < b.npages; k++)
+            p->page_block[b.first + k] = i;
+        next = (guint64)b.first + b.npages;
+        live += b.npages;
+        g_array_append_val(p->blocks, b);
+    }
+    if (nb * IDX_BLOCK + live * HASH_LEN != n - IDX_HDR - HASH_LEN) {
+        pack_free(p);
+        return corrupt(error, obj, "bad entry count");
+    }
+    p->live_pages = live;
+    p->hashes = g_memdup2(e, live * HASH_LEN + 1);
+    guint pack = s->packs->len;
+    g_ptr_array_add(s->packs, p);
+    g_hash_table_insert(s->pack_names, p->name, GUINT_TO_POINTER(pack + 1));
+    for (guint i = 0; i < p->blocks->len; i++) {
+        const BlockLoc *b = &g_array_index(p->blocks, BlockLoc, i);
+        for (guint32 k = 0; k < b->npages; k++)
+            g_hash_table_replace(s->pages, p->hashes + (gsize)(b->hoff + k) * HASH_LEN,
+                                 LOC(pack, b->first + k));
     }
     return TRUE;
 }
@@ -150,32 +339,17 @@ static gboolean write_atomic(const char *dir, const char *name, const void *d, g
 static gboolean load_index(SnapStore *s, const char *base, GError **error)
 {
     g_autofree char *path = g_strdup_printf("%s/%s.idx", s->packdir, base);
-    g_autofree char *obj = g_strdup_printf("pack index %s.idx", base);
     g_autofree guint8 *d = NULL;
     gsize n;
     if (!g_file_get_contents(path, (char **)&d, &n, error))
         return FALSE;
-    if (n < MAGIC_LEN + 4 + HASH_LEN || memcmp(d, IDX_MAGIC, MAGIC_LEN))
-        return corrupt(error, obj, "bad header");
-    guint8 sum[HASH_LEN];
-    hash128(d, n - HASH_LEN, sum);
-    if (memcmp(sum, d + n - HASH_LEN, HASH_LEN))
-        return corrupt(error, obj, "checksum mismatch");
-    guint64 count = get_be(d + MAGIC_LEN, 4);
-    if (count * IDX_ENTRY != n - MAGIC_LEN - 4 - HASH_LEN)
-        return corrupt(error, obj, "bad entry count");
-    g_autofree char *pp = g_strdup_printf("%s/%s.pack", s->packdir, base);
-    if (!g_file_test(pp, G_FILE_TEST_EXISTS))
+    if (!add_index(s, base, d, n, error))
+        return FALSE;
+    const Pack *p = s->packs->pdata[s->packs->len - 1];
+    g_autofree char *pp = pack_file(s->packdir, base, p->gen);
+    if (!g_file_test(pp, G_FILE_TEST_EXISTS)) {
+        g_autofree char *obj = g_strdup_printf("pack index %s.idx", base);
         return corrupt(error, obj, "pack file missing");
-    guint pack = s->packs->len;
-    g_ptr_array_add(s->packs, g_strdup(base));
-    for (guint64 i = 0; i < count; i++) {
-        const guint8 *e = d + MAGIC_LEN + 4 + i * IDX_ENTRY;
-        PageLoc *loc = g_new(PageLoc, 1);
-        loc->pack = pack;
-        loc->off = get_be(e + HASH_LEN, 8);
-        loc->clen = get_be(e + HASH_LEN + 8, 4);
-        g_hash_table_replace(s->pages, g_memdup2(e, HASH_LEN), loc);
     }
     return TRUE;
 }
@@ -213,9 +387,9 @@ static SnapStore *store_new(const char *dir, GError **error)
     s->dir = g_strdup(dir);
     s->packdir = g_build_filename(dir, "packs", NULL);
     s->snapdir = g_build_filename(dir, "snaps", NULL);
-    s->packs = g_ptr_array_new_with_free_func(g_free);
-    s->pages = g_hash_table_new_full(hash_key, hash_eq, g_free, g_free);
-    s->maps = g_array_new(FALSE, TRUE, sizeof(PackMap));
+    s->packs = g_ptr_array_new_with_free_func((GDestroyNotify)pack_free);
+    s->pack_names = g_hash_table_new(g_str_hash, g_str_equal);
+    s->pages = g_hash_table_new(hash_key, hash_eq);
     s->dctx = ZSTD_createDCtx();
     s->bodies =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
@@ -249,16 +423,13 @@ void snap_store_close(SnapStore *s)
 {
     if (!s)
         return;
-    for (guint i = 0; i < s->maps->len; i++) {
-        PackMap *pm = &g_array_index(s->maps, PackMap, i);
-        if (pm->base)
-            munmap((void *)pm->base, pm->len);
-    }
-    g_array_free(s->maps, TRUE);
+    for (guint i = 0; i < BLOCK_CACHE; i++)
+        g_free(s->cache[i].data);
     ZSTD_freeDCtx(s->dctx);
     g_hash_table_destroy(s->bodies);
     g_queue_free_full(s->body_order, g_free);
     g_hash_table_destroy(s->pages);
+    g_hash_table_destroy(s->pack_names);
     g_ptr_array_free(s->packs, TRUE);
     g_free(s->dir);
     g_free(s->packdir);
@@ -266,24 +437,23 @@ void snap_store_close(SnapStore *s)
     g_free(s);
 }
 
-static gboolean page_corrupt(SnapStore *s, const PageLoc *loc, const guint8 *h, GError **error,
-                             const char *what)
+static gboolean block_corrupt(SnapStore *s, guint pack, guint block, GError **error,
+                              const char *what)
 {
-    g_autofree char *hx = hex(h, HASH_LEN);
+    const Pack *p = s->packs->pdata[pack];
+    const BlockLoc *b = &g_array_index(p->blocks, BlockLoc, block);
+    g_autofree char *path = pack_file("", p->name, p->gen);
     g_autofree char *obj =
-        g_strdup_printf("pack %s.pack page %s", (char *)s->packs->pdata[loc->pack], hx);
+        g_strdup_printf("pack %s block %u (offset %" G_GUINT64_FORMAT ")", path + 1, block, b->off);
     return corrupt(error, obj, what);
 }
 
-static const PackMap *pack_map(SnapStore *s, guint pack, GError **error)
+static Pack *pack_map(SnapStore *s, guint pack, GError **error)
 {
-    if (s->maps->len < s->packs->len)
-        g_array_set_size(s->maps, s->packs->len);
-    PackMap *pm = &g_array_index(s->maps, PackMap, pack);
-    if (pm->base)
-        return pm;
-    g_autofree char *path =
-        g_strdup_printf("%s/%s.pack", s->packdir, (char *)s->packs->pdata[pack]);
+    Pack *p = s->packs->pdata[pack];
+    if (p->map)
+        return p;
+    g_autofree char *path = pack_file(s->packdir, p->name, p->gen);
     int fd = open(path, O_RDONLY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
@@ -299,112 +469,268 @@ static const PackMap *pack_map(SnapStore *s, guint pack, GError **error)
         return NULL;
     }
     madvise(m, st.st_size, MADV_WILLNEED);
-    pm->base = m;
-    pm->len = st.st_size;
-    return pm;
+    p->map = m;
+    p->map_len = st.st_size;
+    return p;
 }
 
-/* Reads one page by hash into OUT, checking the entry header and the chunk
- * checksum; with CHECK_CONTENT also the content hash (export skips it: the
- * whole reconstructed stream is checked against its XXH3-128 anyway). */
-static gboolean read_page(SnapStore *s, const guint8 *h, guint8 *out, gboolean check_content,
-                          GError **error)
+/* Decompresses one block into OUT (BLOCK_BYTES), checking its header against
+ * the index and its frame checksum. */
+static gboolean read_block(SnapStore *s, guint pack, guint block, guint8 *out, GError **error)
 {
-    if (!memcmp(h, s->zero_hash, HASH_LEN)) {
-        memset(out, 0, SNAP_PAGE_SIZE);
-        return TRUE;
-    }
-    PageLoc *loc = g_hash_table_lookup(s->pages, h);
-    if (!loc) {
-        g_autofree char *hx = hex(h, HASH_LEN);
-        return corrupt(error, hx, "page missing from store");
-    }
-    const PackMap *pm = pack_map(s, loc->pack, error);
-    if (!pm)
+    Pack *p = pack_map(s, pack, error);
+    if (!p)
         return FALSE;
-    if (loc->clen > ZSTD_compressBound(SNAP_PAGE_SIZE))
-        return page_corrupt(s, loc, h, error, "bad compressed length in index");
-    if (loc->off > pm->len || pm->len - loc->off < PACK_ENTRY_HDR + (guint64)loc->clen)
-        return page_corrupt(s, loc, h, error, "truncated");
-    const guint8 *e = pm->base + loc->off;
-    if (memcmp(e, h, HASH_LEN) || get_be(e + HASH_LEN, 4) != loc->clen)
-        return page_corrupt(s, loc, h, error, "entry header does not match index");
-    if (XXH3_64bits(e + PACK_ENTRY_HDR, loc->clen) != get_be(e + HASH_LEN + 4, 8))
-        return page_corrupt(s, loc, h, error, "chunk checksum mismatch");
-    size_t n = ZSTD_decompressDCtx(s->dctx, out, SNAP_PAGE_SIZE, e + PACK_ENTRY_HDR, loc->clen);
-    if (ZSTD_isError(n) || n != SNAP_PAGE_SIZE)
-        return page_corrupt(s, loc, h, error, "cannot decompress");
-    if (!check_content)
-        return TRUE;
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, XXH3_128bits(out, SNAP_PAGE_SIZE));
-    if (memcmp(c.digest, h, HASH_LEN))
-        return page_corrupt(s, loc, h, error, "content hash mismatch");
+    const BlockLoc *b = &g_array_index(p->blocks, BlockLoc, block);
+    if (b->off > p->map_len || p->map_len - b->off < BLOCK_HDR + (guint64)b->clen)
+        return block_corrupt(s, pack, block, error, "truncated");
+    const guint8 *e = p->map + b->off;
+    if (get_be(e, 4) != b->npages || get_be(e + 4, 4) != b->clen)
+        return block_corrupt(s, pack, block, error, "block header does not match index");
+    if (XXH3_64bits(e + BLOCK_HDR, b->clen) != get_be(e + 8, 8))
+        return block_corrupt(s, pack, block, error, "chunk checksum mismatch");
+    gsize want = (gsize)b->npages * SNAP_PAGE_SIZE;
+    size_t n = ZSTD_decompressDCtx(s->dctx, out, want, e + BLOCK_HDR, b->clen);
+    if (ZSTD_isError(n) || n != want)
+        return block_corrupt(s, pack, block, error, "cannot decompress");
     return TRUE;
+}
+
+/* The page at ORD of PACK, through a small cache of decompressed blocks (a
+ * sequential export decompresses each block once). */
+static const guint8 *get_page(SnapStore *s, guint pack, guint32 ord, GError **error)
+{
+    const Pack *p = s->packs->pdata[pack];
+    guint block = p->page_block[ord];
+    const BlockLoc *b = &g_array_index(p->blocks, BlockLoc, block);
+    for (guint i = 0; i < BLOCK_CACHE; i++) {
+        CachedBlock *c = &s->cache[(s->cache_next + BLOCK_CACHE - 1 - i) % BLOCK_CACHE];
+        if (c->data && c->pack == pack && c->block == block)
+            return c->data + (gsize)(ord - b->first) * SNAP_PAGE_SIZE;
+    }
+    CachedBlock *c = &s->cache[s->cache_next];
+    if (!c->data)
+        c->data = g_malloc(BLOCK_BYTES);
+    c->pack = G_MAXUINT;
+    if (!read_block(s, pack, block, c->data, error))
+        return NULL;
+    c->pack = pack;
+    c->block = block;
+    s->cache_next = (s->cache_next + 1) % BLOCK_CACHE;
+    return c->data + (gsize)(ord - b->first) * SNAP_PAGE_SIZE;
 }
 
 /* ---- ingest ---- */
 
-static void flush_raw(SnapIngest *in)
+static gpointer compressor(gpointer u)
 {
-    if (in->pending->len == 0)
-        return;
-    guint8 h[5] = {'R'};
-    put_be(h + 1, 4, in->pending->len);
-    g_byte_array_append(in->body, h, 5);
-    g_byte_array_append(in->body, in->pending->data, in->pending->len);
-    g_byte_array_set_size(in->pending, 0);
+    SnapIngest *in = u;
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, in->level);
+    gsize cap = BLOCK_HDR + ZSTD_compressBound(BLOCK_BYTES);
+    guint8 *cbuf = g_malloc(cap);
+    for (;;) {
+        Block *b = g_async_queue_pop(in->todo);
+        if (b->end) {
+            g_async_queue_push(in->done, b);
+            break;
+        }
+        if (!in->werr) {
+            size_t c = ZSTD_compress2(cctx, cbuf + BLOCK_HDR, cap - BLOCK_HDR, b->data,
+                                      (gsize)b->npages * SNAP_PAGE_SIZE);
+            if (ZSTD_isError(c)) {
+                g_set_error(&in->werr, SNAP_STORE_ERROR, SNAP_STORE_ERROR_IO, "zstd: %s",
+                            ZSTD_getErrorName(c));
+            } else {
+                put_be(cbuf, 4, b->npages);
+                put_be(cbuf + 4, 4, c);
+                put_be(cbuf + 8, 8, XXH3_64bits(cbuf + BLOCK_HDR, c));
+                BlockLoc loc = {in->pack_off, c, b->npages, 0, 0};
+                if (!write_all(in->fd, cbuf, BLOCK_HDR + c))
+                    io_fail(&in->werr, in->pack_tmp, "cannot write");
+                /* start writeback now: the final fsync then has little left to do */
+                sync_file_range(in->fd, in->pack_off, BLOCK_HDR + c, SYNC_FILE_RANGE_WRITE);
+                g_array_append_val(in->blocks, loc);
+                in->pack_off += BLOCK_HDR + c;
+            }
+        }
+        g_async_queue_push(in->done, b);
+    }
+    /* the pack's data is synced here, while the main thread writes the manifest */
+    if (!in->werr && fsync(in->fd) < 0)
+        io_fail(&in->werr, in->pack_tmp, "cannot sync");
+    g_free(cbuf);
+    ZSTD_freeCCtx(cctx);
+    return NULL;
 }
 
-static gboolean store_page(SnapIngest *in, const guint8 *page, const guint8 *h, GError **error)
+static gboolean pack_start(SnapIngest *in, GError **error)
 {
-    if (!memcmp(h, in->s->zero_hash, HASH_LEN) || g_hash_table_contains(in->s->pages, h) ||
-        g_hash_table_contains(in->fresh, h))
-        return TRUE;
-    if (!in->pack) {
-        in->pack_name =
-            g_strdup_printf("pack-%" G_GINT64_MODIFIER "x-%d", g_get_real_time(), getpid());
-        in->pack_tmp = g_strdup_printf("%s/%s.pack.tmp", in->s->packdir, in->pack_name);
-        in->pack = fopen(in->pack_tmp, "wb");
-        if (!in->pack || fwrite(PACK_MAGIC, 1, MAGIC_LEN, in->pack) != MAGIC_LEN)
-            return io_fail(error, in->pack_tmp, "cannot write");
-        in->pack_off = MAGIC_LEN;
-    }
-    size_t c = ZSTD_compressCCtx(in->cctx, in->cbuf, in->cbuf_len, page, SNAP_PAGE_SIZE, in->level);
-    if (ZSTD_isError(c)) {
-        g_set_error(error, SNAP_STORE_ERROR, SNAP_STORE_ERROR_IO, "zstd: %s", ZSTD_getErrorName(c));
-        return FALSE;
-    }
-    guint8 e[PACK_ENTRY_HDR];
-    memcpy(e, h, HASH_LEN);
-    put_be(e + HASH_LEN, 4, c);
-    put_be(e + HASH_LEN + 4, 8, XXH3_64bits(in->cbuf, c));
-    if (fwrite(e, 1, sizeof e, in->pack) != sizeof e || fwrite(in->cbuf, 1, c, in->pack) != c)
+    in->pack_name = g_strdup_printf("pack-%" G_GINT64_MODIFIER "x-%d", g_get_real_time(), getpid());
+    in->pack_tmp = g_strdup_printf("%s/%s.pack.tmp", in->s->packdir, in->pack_name);
+    in->fd = open(in->pack_tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in->fd < 0 || !write_all(in->fd, PACK_MAGIC, MAGIC_LEN))
         return io_fail(error, in->pack_tmp, "cannot write");
-    guint8 ie[IDX_ENTRY];
-    memcpy(ie, h, HASH_LEN);
-    put_be(ie + HASH_LEN, 8, in->pack_off);
-    put_be(ie + HASH_LEN + 8, 4, c);
-    g_array_append_vals(in->fresh_idx, ie, IDX_ENTRY);
-    g_hash_table_add(in->fresh, g_memdup2(h, HASH_LEN));
-    in->pack_off += sizeof e + c;
+    in->pack_off = MAGIC_LEN;
+    in->todo = g_async_queue_new();
+    in->done = g_async_queue_new();
+    for (int i = 0; i < BLOCKS_IN_FLIGHT; i++) {
+        Block *b = g_new0(Block, 1);
+        b->data = g_malloc(BLOCK_BYTES);
+        g_async_queue_push(in->done, b);
+    }
+    in->worker = g_thread_new("snap-zstd", compressor, in);
     return TRUE;
+}
+
+/* Hands the filled block to the compressor (NPAGES 0: end). */
+static void block_submit(SnapIngest *in)
+{
+    Block *b = in->blk;
+    if (!b)
+        b = g_async_queue_pop(in->done);
+    in->blk = NULL;
+    g_async_queue_push(in->todo, b);
+}
+
+/* Ends the compressor's input (after the filled block, if any); it then
+ * writes the remaining blocks and syncs the pack. */
+static void pack_end(SnapIngest *in)
+{
+    if (!in->worker || in->ended)
+        return;
+    if (in->blk && in->blk->npages)
+        block_submit(in);
+    Block *end = in->blk ? in->blk : g_async_queue_pop(in->done);
+    in->blk = NULL;
+    end->npages = 0;
+    end->end = TRUE;
+    g_async_queue_push(in->todo, end);
+    in->ended = TRUE;
+}
+
+/* After pack_end: waits until the compressor has written every block (it
+ * hands the end marker back before syncing the pack). */
+static void pack_wait_blocks(SnapIngest *in)
+{
+    if (!in->worker || in->blocks_done)
+        return;
+    pack_end(in);
+    GSList *held = NULL;
+    for (;;) {
+        Block *b = g_async_queue_pop(in->done);
+        if (b->end) {
+            g_async_queue_push(in->done, b);
+            break;
+        }
+        held = g_slist_prepend(held, b);
+    }
+    for (GSList *l = held; l; l = l->next)
+        g_async_queue_push(in->done, l->data);
+    g_slist_free(held);
+    in->blocks_done = TRUE;
+}
+
+static void pack_join(SnapIngest *in)
+{
+    if (!in->worker)
+        return;
+    pack_end(in);
+    g_thread_join(in->worker);
+    in->worker = NULL;
+    Block *b;
+    while ((b = g_async_queue_try_pop(in->done))) {
+        g_free(b->data);
+        g_free(b);
+    }
+}
+
+static guint64 new_page_ref(SnapIngest *in, const guint8 *page, const guint8 *h, GError **error)
+{
+    gpointer v = g_hash_table_lookup(in->s->pages, h);
+    if (v)
+        return ((guint64)LOC_PACK(v) << 32 | LOC_ORD(v)) + 1;
+    v = g_hash_table_lookup(in->fresh, h);
+    if (v)
+        return ((guint64)in->new_pack << 32 | (GPOINTER_TO_UINT(v) - 1)) + 1;
+    if (!in->worker && !pack_start(in, error))
+        return 0;
+    if (!in->blk) {
+        in->blk = g_async_queue_pop(in->done);
+        in->blk->npages = 0;
+    }
+    memcpy(in->blk->data + (gsize)in->blk->npages * SNAP_PAGE_SIZE, page, SNAP_PAGE_SIZE);
+    if (++in->blk->npages == BLOCK_PAGES)
+        block_submit(in);
+    guint32 ord = in->fresh_hashes->len / HASH_LEN;
+    g_byte_array_append(in->fresh_hashes, h, HASH_LEN);
+    g_hash_table_insert(in->fresh, g_memdup2(h, HASH_LEN), GUINT_TO_POINTER(ord + 1));
+    return ((guint64)in->new_pack << 32 | ord) + 1;
+}
+
+static Op *last_op(SnapIngest *in, guint8 type)
+{
+    if (in->ops->len && g_array_index(in->ops, Op, in->ops->len - 1).type == type)
+        return &g_array_index(in->ops, Op, in->ops->len - 1);
+    return NULL;
+}
+
+static void add_raw(SnapIngest *in, const guint8 *d, gsize n)
+{
+    if (!n)
+        return;
+    Op *o = last_op(in, OP_RAW);
+    if (!o) {
+        Op op = {.type = OP_RAW, .raw_off = in->raw->len};
+        g_array_append_val(in->ops, op);
+        o = last_op(in, OP_RAW);
+    }
+    g_byte_array_append(in->raw, d, n);
+    o->raw_len += n;
+}
+
+/* A RAM record whose header is 8 bytes continues a run of its type when its
+ * header is the run's first header + 4 KiB per record. */
+static void add_run(SnapIngest *in, guint8 type, guint64 h, guint64 ref)
+{
+    Op *o = last_op(in, type);
+    if (!o || o->h + (guint64)o->n * SNAP_PAGE_SIZE != h || o->n == G_MAXUINT32) {
+        Op op = {.type = type, .h = h, .ref0 = in->refs->len};
+        g_array_append_val(in->ops, op);
+        o = last_op(in, type);
+    }
+    o->n++;
+    if (type == OP_PAGES)
+        g_array_append_val(in->refs, ref);
 }
 
 static gboolean on_record(const SnapRecord *rec, gpointer user, GError **error)
 {
     SnapIngest *in = user;
-    if (rec->kind != SNAP_REC_RAM_PAGE) {
-        g_byte_array_append(in->pending, rec->raw, rec->raw_len);
+    if (rec->kind == SNAP_REC_RAM_ZERO && rec->raw_len == 9 && rec->raw[8] == 0) {
+        add_run(in, OP_ZEROS, get_be(rec->raw, 8), 0);
         return TRUE;
     }
-    g_byte_array_append(in->pending, rec->raw, rec->raw_len - SNAP_PAGE_SIZE);
-    flush_raw(in);
-    guint8 h[HASH_LEN + 1] = {'P'};
-    hash128(rec->data, SNAP_PAGE_SIZE, h + 1);
-    g_byte_array_append(in->body, h, sizeof h);
+    if (rec->kind != SNAP_REC_RAM_PAGE) {
+        add_raw(in, rec->raw, rec->raw_len);
+        return TRUE;
+    }
+    guint8 h[HASH_LEN];
+    hash128(rec->data, SNAP_PAGE_SIZE, h);
     in->pages++;
-    return store_page(in, rec->data, h + 1, error);
+    guint64 ref = 0;
+    if (memcmp(h, in->s->zero_hash, HASH_LEN) && !(ref = new_page_ref(in, rec->data, h, error)))
+        return FALSE;
+    gsize hl = rec->raw_len - SNAP_PAGE_SIZE;
+    if (hl == 8) {
+        add_run(in, OP_PAGES, get_be(rec->raw, 8), ref);
+        return TRUE;
+    }
+    add_raw(in, rec->raw, hl);
+    Op op = {.type = OP_PAGE, .n = 1, .ref0 = in->refs->len};
+    g_array_append_val(in->ops, op);
+    g_array_append_val(in->refs, ref);
+    return TRUE;
 }
 
 SnapIngest *snap_store_ingest_begin(SnapStore *s, int zstd_level, GError **error)
@@ -415,13 +741,14 @@ SnapIngest *snap_store_ingest_begin(SnapStore *s, int zstd_level, GError **error
     in->parser = snap_stream_parser_new(on_record, in);
     in->hs = XXH3_createState();
     XXH3_128bits_reset(in->hs);
-    in->cctx = ZSTD_createCCtx();
-    in->pending = g_byte_array_new();
-    in->body = g_byte_array_new();
+    in->ops = g_array_new(FALSE, FALSE, sizeof(Op));
+    in->raw = g_byte_array_new();
+    in->refs = g_array_new(FALSE, FALSE, sizeof(guint64));
     in->fresh = g_hash_table_new_full(hash_key, hash_eq, g_free, NULL);
-    in->fresh_idx = g_array_new(FALSE, FALSE, 1);
-    in->cbuf_len = ZSTD_compressBound(SNAP_PAGE_SIZE);
-    in->cbuf = g_malloc(in->cbuf_len);
+    in->fresh_hashes = g_byte_array_new();
+    in->new_pack = s->packs->len;
+    in->blocks = g_array_new(FALSE, FALSE, sizeof(BlockLoc));
+    in->fd = -1;
     return in;
 }
 
@@ -436,50 +763,53 @@ void snap_ingest_abort(SnapIngest *in)
 {
     if (!in)
         return;
-    if (in->pack) {
-        fclose(in->pack);
+    pack_join(in);
+    if (in->fd >= 0) {
+        close(in->fd);
         unlink(in->pack_tmp);
     }
+    if (in->todo)
+        g_async_queue_unref(in->todo);
+    if (in->done)
+        g_async_queue_unref(in->done);
+    g_clear_error(&in->werr);
     snap_stream_parser_free(in->parser);
     XXH3_freeState(in->hs);
-    ZSTD_freeCCtx(in->cctx);
-    g_byte_array_free(in->pending, TRUE);
-    g_byte_array_free(in->body, TRUE);
+    g_array_free(in->ops, TRUE);
+    g_byte_array_free(in->raw, TRUE);
+    g_array_free(in->refs, TRUE);
     g_hash_table_destroy(in->fresh);
-    g_array_free(in->fresh_idx, TRUE);
+    g_byte_array_free(in->fresh_hashes, TRUE);
+    g_array_free(in->blocks, TRUE);
     g_free(in->pack_tmp);
     g_free(in->pack_name);
-    g_free(in->cbuf);
     g_free(in);
 }
 
-static gboolean finish_pack(SnapIngest *in, GError **error)
+/* The new pack's index bytes (after pack_join). */
+static GByteArray *index_bytes(guint32 gen, guint32 ordinals, GArray *blocks, const guint8 *hashes,
+                               gsize hashes_len)
 {
-    if (!in->pack)
-        return TRUE;
-    int fd = fileno(in->pack);
-    gboolean ok = fflush(in->pack) == 0 && fsync(fd) == 0;
-    ok = fclose(in->pack) == 0 && ok;
-    in->pack = NULL;
-    g_autofree char *path = g_strdup_printf("%s/%s.pack", in->s->packdir, in->pack_name);
-    if (!ok || rename(in->pack_tmp, path) < 0) {
-        unlink(in->pack_tmp);
-        return io_fail(error, path, "cannot write");
-    }
-    guint count = in->fresh_idx->len / IDX_ENTRY;
-    g_autoptr(GByteArray) idx = g_byte_array_new();
-    guint8 h[4];
-    put_be(h, 4, count);
+    GByteArray *idx = g_byte_array_new();
+    guint8 h[IDX_BLOCK];
     g_byte_array_append(idx, (const guint8 *)IDX_MAGIC, MAGIC_LEN);
-    g_byte_array_append(idx, h, 4);
-    g_byte_array_append(idx, (const guint8 *)in->fresh_idx->data, in->fresh_idx->len);
+    put_be(h, 4, gen);
+    put_be(h + 4, 4, blocks->len);
+    put_be(h + 8, 4, ordinals);
+    g_byte_array_append(idx, h, 12);
+    for (guint i = 0; i < blocks->len; i++) {
+        const BlockLoc *b = &g_array_index(blocks, BlockLoc, i);
+        put_be(h, 8, b->off);
+        put_be(h + 8, 4, b->clen);
+        put_be(h + 12, 4, b->npages);
+        put_be(h + 16, 4, b->first);
+        g_byte_array_append(idx, h, IDX_BLOCK);
+    }
+    g_byte_array_append(idx, hashes, hashes_len);
     guint8 sum[HASH_LEN];
     hash128(idx->data, idx->len, sum);
     g_byte_array_append(idx, sum, HASH_LEN);
-    g_autofree char *iname = g_strdup_printf("%s.idx", in->pack_name);
-    if (!write_atomic(in->s->packdir, iname, idx->data, idx->len, error))
-        return FALSE;
-    return load_index(in->s, in->pack_name, error);
+    return idx;
 }
 
 /* ---- manifests ---- */
@@ -488,7 +818,7 @@ typedef struct {
     SnapInfo info;
     guint64 created_us;
     guint8 stream_hash[HASH_LEN], body_hash[HASH_LEN], parent_body_hash[HASH_LEN];
-    gboolean has_parent, v1;
+    gboolean has_parent;
     char parent[33];
     guint64 body_ulen;
     guint8 *file; /* whole manifest file */
@@ -531,11 +861,17 @@ static gboolean manifest_read(SnapStore *s, const char *id, Manifest *m, GError 
     }
     m->file = d;
     m->file_len = n;
-    gboolean v1 = n >= MAGIC_LEN && !memcmp(d, MANIFEST_MAGIC_V1, MAGIC_LEN);
-    gsize hdr = v1 ? MANIFEST_HDR_V1 : MANIFEST_HDR;
-    if (n < hdr + HASH_LEN || n > MAX_MANIFEST || (!v1 && memcmp(d, MANIFEST_MAGIC, MAGIC_LEN))) {
+    gsize hdr = MANIFEST_HDR;
+    if (n >= MAGIC_LEN &&
+        (!memcmp(d, "ITCSNAP1", MAGIC_LEN) || !memcmp(d, "ITCSNAP2", MAGIC_LEN))) {
         manifest_clear(m);
-        return corrupt(error, obj, "bad header (not an ITCSNAP1/ITCSNAP2 manifest)");
+        return corrupt(error, obj,
+                       "old manifest format (pre-release store, pages by hash): not supported, "
+                       "re-create the store");
+    }
+    if (n < hdr + HASH_LEN || n > MAX_MANIFEST || memcmp(d, MANIFEST_MAGIC, MAGIC_LEN)) {
+        manifest_clear(m);
+        return corrupt(error, obj, "bad header (not an ITCSNAP3 manifest)");
     }
     guint8 sum[HASH_LEN];
     hash128(d, n - HASH_LEN, sum);
@@ -553,12 +889,9 @@ static gboolean manifest_read(SnapStore *s, const char *id, Manifest *m, GError 
         manifest_clear(m);
         return corrupt(error, obj, "id does not match stream hash");
     }
-    m->v1 = v1;
     g_strlcpy(m->info.id, id, sizeof m->info.id);
     m->info.stream_len = get_be(d + 8, 8);
     m->created_us = get_be(d + 32, 8);
-    if (v1)
-        m->created_us *= G_USEC_PER_SEC;
     m->info.created = m->created_us / G_USEC_PER_SEC;
     m->info.pages = get_be(d + 40, 8);
     m->info.manifest_bytes = n;
@@ -566,18 +899,16 @@ static gboolean manifest_read(SnapStore *s, const char *id, Manifest *m, GError 
     m->body_ulen = ulen;
     m->body_off = hdr;
     m->body_clen = clen;
-    if (!v1) {
-        memcpy(m->body_hash, d + 64, HASH_LEN);
-        if (!all_zero(d + 80, HASH_LEN)) {
-            m->has_parent = TRUE;
-            char *p = hex(d + 80, HASH_LEN);
-            g_strlcpy(m->parent, p, sizeof m->parent);
-            g_free(p);
-            memcpy(m->parent_body_hash, d + 96, HASH_LEN);
-            if (!strcmp(m->parent, id)) {
-                manifest_clear(m);
-                return corrupt(error, obj, "manifest names itself as parent");
-            }
+    memcpy(m->body_hash, d + 64, HASH_LEN);
+    if (!all_zero(d + 80, HASH_LEN)) {
+        m->has_parent = TRUE;
+        char *p = hex(d + 80, HASH_LEN);
+        g_strlcpy(m->parent, p, sizeof m->parent);
+        g_free(p);
+        memcpy(m->parent_body_hash, d + 96, HASH_LEN);
+        if (!strcmp(m->parent, id)) {
+            manifest_clear(m);
+            return corrupt(error, obj, "manifest names itself as parent");
         }
     }
     g_strlcpy(m->info.parent, m->parent, sizeof m->info.parent);
@@ -673,14 +1004,12 @@ static GBytes *manifest_body(SnapStore *s, Manifest *m, int depth, GError **erro
         corrupt(error, obj, "cannot decompress body");
         return NULL;
     }
-    if (!m->v1) {
-        guint8 h[HASH_LEN];
-        hash128(body, m->body_ulen, h);
-        if (memcmp(h, m->body_hash, HASH_LEN)) {
-            g_free(body);
-            corrupt(error, obj, "decompressed body does not match its checksum");
-            return NULL;
-        }
+    guint8 h[HASH_LEN];
+    hash128(body, m->body_ulen, h);
+    if (memcmp(h, m->body_hash, HASH_LEN)) {
+        g_free(body);
+        corrupt(error, obj, "decompressed body does not match its checksum");
+        return NULL;
     }
     GBytes *b = g_bytes_new_take(body, m->body_ulen);
     cache_body(s, m->info.id, b);
@@ -738,21 +1067,24 @@ typedef struct {
     guint64 stream_len, created_us, pages;
 } ManifestFields;
 
-/* Writes a v2 manifest for BODY; delta against PARENT (id, body) if that is
+/* A manifest file for BODY; delta against PARENT (id, body) if that is
  * smaller than compressing the body alone. */
-static gboolean manifest_write(SnapStore *s, const ManifestFields *f, const guint8 *body, gsize len,
-                               const char *parent, GBytes *parent_body, GError **error)
+static GByteArray *manifest_bytes(const ManifestFields *f, const guint8 *body, gsize len,
+                                  const char *parent, GBytes *parent_body, GError **error)
 {
     g_autoptr(GBytes) full = compress_body(body, len, NULL, error);
     if (!full)
-        return FALSE;
+        return NULL;
     g_autoptr(GBytes) delta = NULL;
     if (parent_body && !(delta = compress_body(body, len, parent_body, error)))
-        return FALSE;
+        return NULL;
     gboolean use_delta = delta && g_bytes_get_size(delta) < g_bytes_get_size(full);
     GBytes *z = use_delta ? delta : full;
     gsize clen = g_bytes_get_size(z);
-    g_autofree guint8 *m = g_malloc0(MANIFEST_HDR + clen + HASH_LEN);
+    GByteArray *ba = g_byte_array_sized_new(MANIFEST_HDR + clen + HASH_LEN);
+    g_byte_array_set_size(ba, MANIFEST_HDR + clen + HASH_LEN);
+    guint8 *m = ba->data;
+    memset(m, 0, MANIFEST_HDR);
     memcpy(m, MANIFEST_MAGIC, MAGIC_LEN);
     put_be(m + 8, 8, f->stream_len);
     for (int i = 0; i < HASH_LEN; i++)
@@ -771,8 +1103,17 @@ static gboolean manifest_write(SnapStore *s, const ManifestFields *f, const guin
     }
     memcpy(m + MANIFEST_HDR, g_bytes_get_data(z, NULL), clen);
     hash128(m, MANIFEST_HDR + clen, m + MANIFEST_HDR + clen);
+    return ba;
+}
+
+static gboolean manifest_write(SnapStore *s, const ManifestFields *f, const guint8 *body, gsize len,
+                               const char *parent, GBytes *parent_body, GError **error)
+{
+    g_autoptr(GByteArray) m = manifest_bytes(f, body, len, parent, parent_body, error);
+    if (!m)
+        return FALSE;
     g_autofree char *name = g_strdup_printf("%s.snap", f->id);
-    return write_atomic(s->snapdir, name, m, MANIFEST_HDR + clen + HASH_LEN, error);
+    return write_atomic(s->snapdir, name, m->data, m->len, error);
 }
 
 /* Headers of every readable manifest, oldest first. Unreadable ones are
@@ -808,11 +1149,13 @@ static const SnapInfo *find_info(GArray *l, const char *id)
     return NULL;
 }
 
-/* Parent for a new manifest of snapshot ID, skip-delta style: the new
- * snapshot is number n (0-based, by creation time, ID itself not counted) and
- * its parent is number n with the lowest set bit cleared, so chains are at
- * most log2(n) long while most parents are only a few checkpoints back. No
- * parent if that chain is MAX_CHAIN long already (after rm) or contains ID. */
+/* Parent for a new manifest of snapshot ID: the new snapshot is number n
+ * (0-based, by creation time, ID itself not counted); its parent is number
+ * n - 1, except every DELTA_GROUP-th snapshot, whose parent is number n with
+ * the lowest set bit cleared (skip-delta between groups). Chains stay below
+ * DELTA_GROUP + log2(n / DELTA_GROUP) while almost every delta is against the
+ * previous checkpoint. No parent if that chain is MAX_CHAIN long already
+ * (after rm) or contains ID. */
 static gboolean pick_parent(SnapStore *s, const char *id, char out[33])
 {
     g_autoptr(GArray) l = manifests_by_age(s);
@@ -825,7 +1168,7 @@ static gboolean pick_parent(SnapStore *s, const char *id, char out[33])
     guint n = l->len;
     if (n == 0)
         return FALSE;
-    const SnapInfo *c = &g_array_index(l, SnapInfo, n & (n - 1));
+    const SnapInfo *c = &g_array_index(l, SnapInfo, n % DELTA_GROUP ? n - 1 : n & (n - 1));
     int depth = 0;
     for (const SnapInfo *a = c; a && a->parent[0]; a = find_info(l, a->parent))
         if (++depth >= MAX_CHAIN || !strcmp(a->parent, id))
@@ -834,13 +1177,93 @@ static gboolean pick_parent(SnapStore *s, const char *id, char out[33])
     return TRUE;
 }
 
-static char *write_manifest(SnapIngest *in, GError **error)
+static gint by_name_packs(gconstpointer a, gconstpointer b, gpointer u)
 {
+    const char *const *names = u;
+    return strcmp(names[*(const guint *)a], names[*(const guint *)b]);
+}
+
+static guint64 zigzag(gint64 d)
+{
+    return ((guint64)d << 1) ^ (guint64)(d >> 63);
+}
+
+/* The manifest body: 'K' pack table (names sorted), then the ops in stream
+ * order; page refs are (table index << 32 | ordinal) + 1, 0 for a zero page,
+ * each written as a zigzag varint of ref - (previous ref + 1). */
+static GByteArray *serialize_body(SnapIngest *in)
+{
+    SnapStore *s = in->s;
+    guint npk = s->packs->len + 1;
+    g_autofree const char **names = g_new0(const char *, npk);
+    g_autofree guint32 *table = g_new0(guint32, npk);
+    for (guint i = 0; i < in->refs->len; i++) {
+        guint64 r = g_array_index(in->refs, guint64, i);
+        if (r)
+            table[(r - 1) >> 32] = 1;
+    }
+    g_autoptr(GArray) used = g_array_new(FALSE, FALSE, sizeof(guint));
+    for (guint i = 0; i < npk; i++) {
+        names[i] = i == in->new_pack ? in->pack_name : ((Pack *)s->packs->pdata[i])->name;
+        if (table[i])
+            g_array_append_val(used, i);
+    }
+    g_array_sort_with_data(used, by_name_packs, names);
+    GByteArray *b = g_byte_array_new();
+    guint8 op = OP_PACKS;
+    g_byte_array_append(b, &op, 1);
+    put_varint(b, used->len);
+    for (guint i = 0; i < used->len; i++) {
+        guint pk = g_array_index(used, guint, i);
+        table[pk] = i;
+        put_varint(b, strlen(names[pk]));
+        g_byte_array_append(b, (const guint8 *)names[pk], strlen(names[pk]));
+    }
+    guint64 prev = 0, next_h = 0;
+    for (guint i = 0; i < in->ops->len; i++) {
+        const Op *o = &g_array_index(in->ops, Op, i);
+        g_byte_array_append(b, &o->type, 1);
+        if (o->type == OP_RAW) {
+            put_varint(b, o->raw_len);
+            g_byte_array_append(b, in->raw->data + o->raw_off, o->raw_len);
+            continue;
+        }
+        if (o->type != OP_PAGE) {
+            put_varint(b, zigzag((gint64)(o->h - next_h)));
+            put_varint(b, o->n);
+            next_h = o->h + (guint64)o->n * SNAP_PAGE_SIZE;
+        }
+        if (o->type == OP_ZEROS)
+            continue;
+        for (guint32 k = 0; k < o->n; k++) {
+            guint64 r = g_array_index(in->refs, guint64, o->ref0 + k);
+            guint64 v = r ? ((guint64)table[(r - 1) >> 32] << 32 | ((r - 1) & 0xffffffffu)) + 1 : 0;
+            put_varint(b, zigzag((gint64)(v - prev - 1)));
+            prev = v;
+        }
+    }
+    return b;
+}
+
+static void unlink_free(char *tmp)
+{
+    if (tmp) {
+        unlink(tmp);
+        g_free(tmp);
+    }
+}
+
+/* Write order: pack data and the index and manifest temp files are synced,
+ * then pack and index are renamed (directory synced), then the manifest. */
+static char *commit(SnapIngest *in, GError **error)
+{
+    pack_end(in); /* the compressor writes the last blocks meanwhile */
+    g_autoptr(GByteArray) body = serialize_body(in);
     XXH128_canonical_t c;
     XXH128_canonicalFromHash(&c, XXH3_128bits_digest(in->hs));
     ManifestFields f = {
         .stream_len = in->stream_len, .created_us = g_get_real_time(), .pages = in->pages};
-    char *id = hex(c.digest, HASH_LEN);
+    g_autofree char *id = hex(c.digest, HASH_LEN);
     g_strlcpy(f.id, id, sizeof f.id);
     char parent[33];
     g_autoptr(GBytes) pb = NULL;
@@ -851,57 +1274,163 @@ static char *write_manifest(SnapIngest *in, GError **error)
             manifest_clear(&pm);
         }
     }
-    if (!manifest_write(in->s, &f, in->body->data, in->body->len, parent, pb, error))
-        g_clear_pointer(&id, g_free);
-    return id;
+    g_autoptr(GByteArray) mb = manifest_bytes(&f, body->data, body->len, parent, pb, error);
+    if (!mb)
+        return NULL;
+    /* index and manifest temp files are written and synced while the
+     * compressor syncs the pack */
+    pack_wait_blocks(in);
+    g_autofree char *sname = g_strdup_printf("%s.snap", id);
+    g_autofree char *iname = in->pack_name ? g_strdup_printf("%s.idx", in->pack_name) : NULL;
+    guint32 nfresh = in->fresh_hashes->len / HASH_LEN;
+    for (guint i = 0, first = 0; i < in->blocks->len; i++) {
+        BlockLoc *b = &g_array_index(in->blocks, BlockLoc, i);
+        b->first = b->hoff = first;
+        first += b->npages;
+    }
+    g_autoptr(GByteArray) idx =
+        in->pack_name
+            ? index_bytes(0, nfresh, in->blocks, in->fresh_hashes->data, in->fresh_hashes->len)
+            : NULL;
+    char *itmp = NULL, *stmp = NULL;
+    gboolean ok = (!idx || (itmp = write_tmp(in->s->packdir, iname, idx->data, idx->len, error))) &&
+                  (stmp = write_tmp(in->s->snapdir, sname, mb->data, mb->len, error));
+    pack_join(in);
+    if (ok && in->werr) {
+        g_propagate_error(error, in->werr);
+        in->werr = NULL;
+        ok = FALSE;
+    }
+    if (ok && in->pack_name) {
+        g_autofree char *pname = g_strdup_printf("%s.pack", in->pack_name);
+        close(in->fd);
+        in->fd = -1;
+        ok = publish(in->pack_tmp, in->s->packdir, pname, FALSE, error) &&
+             publish(itmp, in->s->packdir, iname, TRUE, error) &&
+             add_index(in->s, in->pack_name, idx->data, idx->len, error);
+    }
+    ok = ok && publish(stmp, in->s->snapdir, sname, TRUE, error);
+    if (!ok) {
+        unlink_free(itmp);
+        unlink_free(stmp);
+        return NULL;
+    }
+    g_free(itmp);
+    g_free(stmp);
+    return g_steal_pointer(&id);
 }
 
 char *snap_ingest_commit(SnapIngest *in, GError **error)
 {
     char *id = NULL;
-    if (snap_stream_parser_finish(in->parser, error)) {
-        flush_raw(in);
-        if (finish_pack(in, error))
-            id = write_manifest(in, error);
-    }
+    if (snap_stream_parser_finish(in->parser, error))
+        id = commit(in, error);
     snap_ingest_abort(in);
     return id;
 }
 
-/* Walks the manifest ops: page refs go to page_fn, raw bytes to raw_fn. */
-typedef gboolean (*OpFn)(const guint8 *d, gsize n, gboolean page, gpointer u, GError **error);
+/* Walks a manifest body: raw bytes (also the generated RAM record headers)
+ * go to RAW, page references to PAGE (pack G_MAXUINT: the zero page). */
+typedef struct {
+    gboolean (*raw)(gpointer u, const guint8 *d, gsize n, GError **error);
+    gboolean (*page)(gpointer u, guint pack, guint32 ord, GError **error);
+} BodyFns;
 
-static gboolean manifest_walk(const Manifest *m, OpFn fn, gpointer u, GError **error)
+static gboolean walk_fail(const Manifest *m, GError **error, const char *what)
 {
-    gsize i = 0;
-    while (i < m->body_len) {
-        guint8 op = m->body[i++];
-        if (op == 'P') {
-            if (m->body_len - i < HASH_LEN)
-                goto truncated;
-            if (!fn(m->body + i, HASH_LEN, TRUE, u, error))
+    g_autofree char *obj = g_strdup_printf("snapshot manifest %s", m->info.id);
+    return corrupt(error, obj, what);
+}
+
+static gboolean get_ref(SnapStore *s, const Manifest *m, const guint8 **p, const guint8 *end,
+                        const guint *table, guint64 ntable, guint64 *prev, guint *pack,
+                        guint32 *ord, GError **error)
+{
+    guint64 z;
+    if (!get_varint(p, end, &z))
+        return walk_fail(m, error, "truncated record");
+    guint64 v = *prev + 1 + ((z >> 1) ^ -(z & 1));
+    *prev = v;
+    if (!v) {
+        *pack = G_MAXUINT;
+        return TRUE;
+    }
+    guint64 t = (v - 1) >> 32;
+    *ord = (v - 1) & 0xffffffffu;
+    const Pack *pk = t < ntable ? s->packs->pdata[table[t]] : NULL;
+    if (!pk || *ord >= pk->npages || pk->page_block[*ord] == NO_BLOCK)
+        return walk_fail(m, error, "bad page reference");
+    *pack = table[t];
+    return TRUE;
+}
+
+static gboolean manifest_walk(SnapStore *s, const Manifest *m, const BodyFns *fn, gpointer u,
+                              GError **error)
+{
+    const guint8 *p = m->body, *end = m->body + m->body_len;
+    guint64 np, prev = 0, next_h = 0, out = 0, limit = m->info.stream_len;
+    if (p == end || *p++ != OP_PACKS || !get_varint(&p, end, &np) || np > (1u << 20))
+        return walk_fail(m, error, "bad pack table");
+    g_autofree guint *table = g_new0(guint, np + 1);
+    for (guint64 i = 0; i < np; i++) {
+        guint64 n;
+        if (!get_varint(&p, end, &n) || n > 255 || (guint64)(end - p) < n)
+            return walk_fail(m, error, "bad pack table");
+        g_autofree char *name = g_strndup((const char *)p, n);
+        p += n;
+        gpointer v = g_hash_table_lookup(s->pack_names, name);
+        if (!v) {
+            g_autofree char *w = g_strdup_printf("pack %s.pack is missing", name);
+            return walk_fail(m, error, w);
+        }
+        table[i] = GPOINTER_TO_UINT(v) - 1;
+    }
+    while (p < end) {
+        guint8 op = *p++;
+        guint64 n, h = 0;
+        guint pack;
+        guint32 ord = 0;
+        if (op == OP_RAW) {
+            if (!get_varint(&p, end, &n) || (guint64)(end - p) < n)
+                return walk_fail(m, error, "truncated record");
+            if ((out += n) > limit)
+                return walk_fail(m, error, "longer than its stream");
+            if (!fn->raw(u, p, n, error))
                 return FALSE;
-            i += HASH_LEN;
-        } else if (op == 'R') {
-            if (m->body_len - i < 4)
-                goto truncated;
-            guint64 n = get_be(m->body + i, 4);
-            i += 4;
-            if (m->body_len - i < n)
-                goto truncated;
-            if (!fn(m->body + i, n, FALSE, u, error))
+            p += n;
+        } else if (op == OP_PAGE) {
+            if (!get_ref(s, m, &p, end, table, np, &prev, &pack, &ord, error))
                 return FALSE;
-            i += n;
+            if ((out += SNAP_PAGE_SIZE) > limit)
+                return walk_fail(m, error, "longer than its stream");
+            if (!fn->page(u, pack, ord, error))
+                return FALSE;
+        } else if (op == OP_ZEROS || op == OP_PAGES) {
+            guint64 z;
+            if (!get_varint(&p, end, &z) || !get_varint(&p, end, &n))
+                return walk_fail(m, error, "truncated record");
+            h = next_h + ((z >> 1) ^ -(z & 1));
+            next_h = h + n * SNAP_PAGE_SIZE;
+            guint64 rec = op == OP_ZEROS ? 9 : 8 + SNAP_PAGE_SIZE;
+            if (n > limit / rec || (out += n * rec) > limit)
+                return walk_fail(m, error, "longer than its stream");
+            guint8 hdr[9] = {0};
+            for (guint64 k = 0; k < n; k++, h += SNAP_PAGE_SIZE) {
+                put_be(hdr, 8, h);
+                if (op == OP_ZEROS) {
+                    if (!fn->raw(u, hdr, 9, error))
+                        return FALSE;
+                    continue;
+                }
+                if (!get_ref(s, m, &p, end, table, np, &prev, &pack, &ord, error) ||
+                    !fn->raw(u, hdr, 8, error) || !fn->page(u, pack, ord, error))
+                    return FALSE;
+            }
         } else {
-            g_autofree char *obj = g_strdup_printf("snapshot manifest %s", m->info.id);
-            return corrupt(error, obj, "unknown record");
+            return walk_fail(m, error, "unknown record");
         }
     }
     return TRUE;
-truncated : {
-    g_autofree char *obj = g_strdup_printf("snapshot manifest %s", m->info.id);
-    return corrupt(error, obj, "truncated record");
-}
 }
 
 /* Export: pages are decompressed straight into a large output buffer that is
@@ -930,15 +1459,29 @@ static gboolean export_flush(ExportCtx *x, GError **error)
     return TRUE;
 }
 
-static gboolean export_op(const guint8 *d, gsize n, gboolean page, gpointer u, GError **error)
+static gboolean export_page(gpointer u, guint pack, guint32 ord, GError **error)
 {
     ExportCtx *x = u;
-    if (page) {
-        if (OUT_BUF - x->used < SNAP_PAGE_SIZE && !export_flush(x, error))
+    if (OUT_BUF - x->used < SNAP_PAGE_SIZE && !export_flush(x, error))
+        return FALSE;
+    if (pack == G_MAXUINT) {
+        memset(x->buf + x->used, 0, SNAP_PAGE_SIZE);
+    } else {
+        const guint8 *d = get_page(x->s, pack, ord, error);
+        if (!d)
             return FALSE;
-        if (!read_page(x->s, d, x->buf + x->used, FALSE, error))
-            return FALSE;
-        x->used += SNAP_PAGE_SIZE;
+        memcpy(x->buf + x->used, d, SNAP_PAGE_SIZE);
+    }
+    x->used += SNAP_PAGE_SIZE;
+    return TRUE;
+}
+
+static gboolean export_raw(gpointer u, const guint8 *d, gsize n, GError **error)
+{
+    ExportCtx *x = u;
+    if (n <= OUT_BUF - x->used) {
+        memcpy(x->buf + x->used, d, n);
+        x->used += n;
         return TRUE;
     }
     while (n > 0) {
@@ -960,7 +1503,8 @@ gboolean snap_store_export(SnapStore *s, const char *id, FILE *out, GError **err
         return FALSE;
     ExportCtx x = {s, out, XXH3_createState(), 0, g_malloc(OUT_BUF), 0};
     XXH3_128bits_reset(x.hs);
-    gboolean ok = manifest_walk(&m, export_op, &x, error) && export_flush(&x, error);
+    static const BodyFns fns = {export_raw, export_page};
+    gboolean ok = manifest_walk(s, &m, &fns, &x, error) && export_flush(&x, error);
     if (ok) {
         XXH128_canonical_t c;
         XXH128_canonicalFromHash(&c, XXH3_128bits_digest(x.hs));
@@ -1071,10 +1615,22 @@ gboolean snap_store_remove(SnapStore *s, const char *id, GError **error)
     return TRUE;
 }
 
-static gboolean mark_op(const guint8 *d, gsize n, gboolean page, gpointer u, GError **error)
+/* gc marks live blocks: per pack, one flag per block. */
+static gboolean mark_raw(gpointer u, const guint8 *d, gsize n, GError **error)
 {
-    if (page)
-        g_hash_table_add(u, g_memdup2(d, HASH_LEN));
+    return TRUE;
+}
+
+typedef struct {
+    SnapStore *s;
+    guint8 **live;
+} MarkCtx;
+
+static gboolean mark_page(gpointer u, guint pack, guint32 ord, GError **error)
+{
+    MarkCtx *mc = u;
+    if (pack != G_MAXUINT)
+        mc->live[pack][((Pack *)mc->s->packs->pdata[pack])->page_block[ord]] = 1;
     return TRUE;
 }
 
@@ -1104,49 +1660,142 @@ static GPtrArray *ids_by_age(SnapStore *s)
     return ids;
 }
 
+/* Installs a new generation of pack I in memory (after compaction). */
+static void pack_replace(SnapStore *s, guint i, guint32 gen, GArray *blocks, GByteArray *hashes)
+{
+    Pack *p = s->packs->pdata[i];
+    for (guint b = 0; b < p->blocks->len; b++) {
+        const BlockLoc *bl = &g_array_index(p->blocks, BlockLoc, b);
+        for (guint32 k = 0; k < bl->npages; k++)
+            g_hash_table_remove(s->pages, p->hashes + (gsize)(bl->hoff + k) * HASH_LEN);
+    }
+    for (guint c = 0; c < BLOCK_CACHE; c++)
+        if (s->cache[c].pack == i)
+            s->cache[c].pack = G_MAXUINT;
+    if (p->map)
+        munmap((void *)p->map, p->map_len);
+    p->map = NULL;
+    g_free(p->hashes);
+    g_array_free(p->blocks, TRUE);
+    p->gen = gen;
+    p->blocks = g_array_ref(blocks);
+    p->hashes = g_memdup2(hashes->data, hashes->len + 1);
+    p->live_pages = hashes->len / HASH_LEN;
+    for (guint32 o = 0; o < p->npages; o++)
+        p->page_block[o] = NO_BLOCK;
+    for (guint b = 0; b < blocks->len; b++) {
+        const BlockLoc *bl = &g_array_index(blocks, BlockLoc, b);
+        for (guint32 k = 0; k < bl->npages; k++) {
+            p->page_block[bl->first + k] = b;
+            g_hash_table_replace(s->pages, p->hashes + (gsize)(bl->hoff + k) * HASH_LEN,
+                                 LOC(i, bl->first + k));
+        }
+    }
+}
+
+/* Rewrites pack I without its dead blocks (LIVE[b] == 0) as its next
+ * generation: the new data file (written, synced, renamed), then the index
+ * naming it (atomically), then the old data file is removed. A crash leaves
+ * one complete generation and at worst an orphan data file gc removes. Live
+ * blocks are copied as they are; a damaged one leaves the pack untouched
+ * (verify reports it). */
+static gboolean compact_pack(SnapStore *s, guint i, const guint8 *live, guint64 *freed,
+                             GError **error)
+{
+    Pack *p = pack_map(s, i, error);
+    if (!p)
+        return FALSE;
+    g_autoptr(GArray) blocks = g_array_new(FALSE, FALSE, sizeof(BlockLoc));
+    g_autoptr(GByteArray) hashes = g_byte_array_new();
+    g_autoptr(GByteArray) data = g_byte_array_new();
+    g_byte_array_append(data, (const guint8 *)PACK_MAGIC, MAGIC_LEN);
+    for (guint b = 0; b < p->blocks->len; b++) {
+        if (!live[b])
+            continue;
+        BlockLoc bl = g_array_index(p->blocks, BlockLoc, b);
+        if (bl.off > p->map_len || p->map_len - bl.off < BLOCK_HDR + (guint64)bl.clen ||
+            XXH3_64bits(p->map + bl.off + BLOCK_HDR, bl.clen) != get_be(p->map + bl.off + 8, 8))
+            return TRUE;
+        g_byte_array_append(hashes, p->hashes + (gsize)bl.hoff * HASH_LEN,
+                            (gsize)bl.npages * HASH_LEN);
+        guint64 off = data->len;
+        g_byte_array_append(data, p->map + bl.off, BLOCK_HDR + bl.clen);
+        bl.off = off;
+        bl.hoff = hashes->len / HASH_LEN - bl.npages;
+        g_array_append_val(blocks, bl);
+    }
+    guint32 gen = p->gen + 1;
+    g_autofree char *oldf = pack_file(s->packdir, p->name, p->gen);
+    g_autofree char *newf = pack_file("", p->name, gen);
+    g_autofree char *iname = g_strdup_printf("%s.idx", p->name);
+    g_autofree char *ipath = g_strdup_printf("%s/%s", s->packdir, iname);
+    guint64 before = file_size(oldf) + file_size(ipath);
+    g_autoptr(GByteArray) idx = index_bytes(gen, p->npages, blocks, hashes->data, hashes->len);
+    g_autofree char *tmp = write_tmp(s->packdir, newf + 1, data->data, data->len, error);
+    if (!tmp || !publish(tmp, s->packdir, newf + 1, TRUE, error) ||
+        !write_atomic(s->packdir, iname, idx->data, idx->len, error))
+        return FALSE;
+    unlink(oldf);
+    *freed += before - MIN(before, data->len + idx->len);
+    pack_replace(s, i, gen, blocks, hashes);
+    return TRUE;
+}
+
 gboolean snap_store_gc(SnapStore *s, guint64 *freed, GError **error)
 {
     *freed = 0;
-    g_autoptr(GHashTable) live = g_hash_table_new_full(hash_key, hash_eq, g_free, NULL);
+    MarkCtx mc = {s, g_new0(guint8 *, s->packs->len + 1)};
+    for (guint i = 0; i < s->packs->len; i++)
+        mc.live[i] = g_malloc0(((Pack *)s->packs->pdata[i])->blocks->len + 1);
+    static const BodyFns fns = {mark_raw, mark_page};
     g_autoptr(GPtrArray) ids = ids_by_age(s);
-    for (guint i = 0; i < ids->len; i++) {
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < ids->len; i++) {
         Manifest m;
-        if (!manifest_load(s, ids->pdata[i], TRUE, &m, error))
-            return FALSE;
-        gboolean ok = manifest_walk(&m, mark_op, live, error);
-        manifest_clear(&m);
-        if (!ok)
-            return FALSE;
-    }
-    g_autofree gboolean *used = g_new0(gboolean, s->packs->len + 1);
-    GHashTableIter it;
-    gpointer k, v;
-    g_hash_table_iter_init(&it, s->pages);
-    while (g_hash_table_iter_next(&it, &k, &v))
-        if (g_hash_table_contains(live, k))
-            used[((PageLoc *)v)->pack] = TRUE;
-    for (guint i = 0; i < s->packs->len; i++) {
-        if (used[i])
-            continue;
-        for (int j = 0; j < 2; j++) {
-            g_autofree char *p = g_strdup_printf("%s/%s.%s", s->packdir, (char *)s->packs->pdata[i],
-                                                 j ? "pack" : "idx");
-            *freed += file_size(p);
-            unlink(p);
+        if (!manifest_load(s, ids->pdata[i], TRUE, &m, error)) {
+            ok = FALSE;
+            break;
         }
+        ok = manifest_walk(s, &m, &fns, &mc, error);
+        manifest_clear(&m);
     }
+    /* A block is kept if any page in it is referenced; a pack none of whose
+     * blocks is, is removed (index first); one with some dead blocks is
+     * rewritten without them. */
+    g_autoptr(GHashTable) keep = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint i = 0; ok && i < s->packs->len; i++) {
+        const Pack *p = s->packs->pdata[i];
+        guint nlive = 0;
+        for (guint b = 0; b < p->blocks->len; b++)
+            nlive += mc.live[i][b];
+        g_autofree char *ip = g_strdup_printf("%s/%s.idx", s->packdir, p->name);
+        if (nlive == 0) {
+            g_autofree char *pf = pack_file(s->packdir, p->name, p->gen);
+            *freed += file_size(ip) + file_size(pf);
+            unlink(ip);
+            unlink(pf);
+            continue;
+        }
+        if (nlive < p->blocks->len)
+            ok = compact_pack(s, i, mc.live[i], freed, error);
+        p = s->packs->pdata[i];
+        g_autofree char *pf = pack_file("", p->name, p->gen);
+        g_hash_table_add(keep, g_strdup(pf + 1));
+    }
+    for (guint i = 0; i < s->packs->len; i++)
+        g_free(mc.live[i]);
+    g_free(mc.live);
+    if (!ok)
+        return FALSE;
+    /* temp files, and data files no index names (crash leftovers) */
     const char *dirs[] = {s->packdir, s->snapdir};
     for (int j = 0; j < 2; j++) {
         GDir *d = g_dir_open(dirs[j], 0, NULL);
         const char *n;
         while (d && (n = g_dir_read_name(d))) {
             g_autofree char *p = g_build_filename(dirs[j], n, NULL);
-            gboolean orphan_pack = g_str_has_suffix(n, ".pack");
-            if (orphan_pack) {
-                g_autofree char *base = g_strndup(n, strlen(n) - 5);
-                g_autofree char *ip = g_strdup_printf("%s/%s.idx", dirs[j], base);
-                orphan_pack = !g_file_test(ip, G_FILE_TEST_EXISTS);
-            }
+            gboolean orphan_pack =
+                j == 0 && g_str_has_suffix(n, ".pack") && !g_hash_table_contains(keep, n);
             if (g_str_has_suffix(n, ".tmp") || orphan_pack) {
                 *freed += file_size(p);
                 unlink(p);
@@ -1161,51 +1810,56 @@ gboolean snap_store_gc(SnapStore *s, guint64 *freed, GError **error)
 gboolean snap_store_stats(SnapStore *s, SnapStats *st, GError **error)
 {
     memset(st, 0, sizeof *st);
-    g_autoptr(GHashTable) live = g_hash_table_new_full(hash_key, hash_eq, g_free, NULL);
     g_autoptr(GPtrArray) ids = ids_by_age(s);
     for (guint i = 0; i < ids->len; i++) {
         Manifest m;
         if (!manifest_load(s, ids->pdata[i], TRUE, &m, error))
             return FALSE;
-        gboolean ok = manifest_walk(&m, mark_op, live, error);
         st->snapshots++;
         st->logical_bytes += m.info.stream_len;
         st->page_refs += m.info.pages;
         st->manifest_bytes += m.info.manifest_bytes;
         st->delta_manifests += m.has_parent;
         manifest_clear(&m);
-        if (!ok)
-            return FALSE;
     }
     st->stored_bytes += st->manifest_bytes;
     st->page_raw_bytes = st->page_refs * SNAP_PAGE_SIZE;
-    st->unique_pages = g_hash_table_size(s->pages);
-    GHashTableIter it;
-    gpointer k, v;
-    g_hash_table_iter_init(&it, s->pages);
-    while (g_hash_table_iter_next(&it, &k, &v))
-        st->page_stored_bytes += ((PageLoc *)v)->clen + PACK_ENTRY_HDR;
-    for (guint i = 0; i < s->packs->len; i++)
-        for (int j = 0; j < 2; j++) {
-            g_autofree char *p = g_strdup_printf("%s/%s.%s", s->packdir, (char *)s->packs->pdata[i],
-                                                 j ? "pack" : "idx");
-            st->stored_bytes += file_size(p);
-        }
+    for (guint i = 0; i < s->packs->len; i++) {
+        const Pack *p = s->packs->pdata[i];
+        st->unique_pages += p->live_pages;
+        for (guint b = 0; b < p->blocks->len; b++)
+            st->page_stored_bytes += g_array_index(p->blocks, BlockLoc, b).clen + BLOCK_HDR;
+        g_autofree char *pf = pack_file(s->packdir, p->name, p->gen);
+        g_autofree char *ip = g_strdup_printf("%s/%s.idx", s->packdir, p->name);
+        st->stored_bytes += file_size(pf) + file_size(ip);
+    }
     return TRUE;
 }
 
 gboolean snap_store_verify(SnapStore *s, GPtrArray *problems, GError **error)
 {
-    /* Indexes were checksummed on open; check every pack entry. */
-    GHashTableIter it;
-    gpointer k, v;
-    guint8 buf[SNAP_PAGE_SIZE];
-    g_hash_table_iter_init(&it, s->pages);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        GError *e = NULL;
-        if (!read_page(s, k, buf, TRUE, &e)) {
-            g_ptr_array_add(problems, g_strdup(e->message));
-            g_error_free(e);
+    /* Indexes were checksummed on open; check every block and page. */
+    g_autofree guint8 *buf = g_malloc(BLOCK_BYTES);
+    for (guint i = 0; i < s->packs->len; i++) {
+        const Pack *p = s->packs->pdata[i];
+        for (guint b = 0; b < p->blocks->len; b++) {
+            GError *e = NULL;
+            if (!read_block(s, i, b, buf, &e)) {
+                g_ptr_array_add(problems, g_strdup(e->message));
+                g_error_free(e);
+                continue;
+            }
+            const BlockLoc *bl = &g_array_index(p->blocks, BlockLoc, b);
+            for (guint32 k = 0; k < bl->npages; k++) {
+                guint8 h[HASH_LEN];
+                hash128(buf + (gsize)k * SNAP_PAGE_SIZE, SNAP_PAGE_SIZE, h);
+                if (memcmp(h, p->hashes + (gsize)(bl->hoff + k) * HASH_LEN, HASH_LEN)) {
+                    g_autofree char *pf = pack_file("", p->name, p->gen);
+                    g_ptr_array_add(problems, g_strdup_printf("pack %s block %u page %u: content "
+                                                              "hash mismatch",
+                                                              pf + 1, b, bl->first + k));
+                }
+            }
         }
     }
     /* Every manifest, its parent chain (delta manifests) and its pages. */

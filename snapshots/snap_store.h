@@ -1,7 +1,9 @@
 /* snap_store: content-addressed snapshot store. RAM pages are keyed by
- * XXH3-128, zstd-compressed, packed (pack + index per ingest); a snapshot is a
- * checksummed manifest of raw stream bytes and page references that exports the
- * ingested stream byte-identically. Writes: temp file, fsync, rename. */
+ * XXH3-128; the new pages of an ingest are zstd-compressed together in blocks
+ * of 64 (one pack + index per ingest, compression in a second thread); a
+ * snapshot is a checksummed manifest of raw stream bytes and page locations
+ * that exports the ingested stream byte-identically. Writes: temp file, fsync,
+ * rename. Layout and measurements: snapshots/FORMAT.md. */
 #pragma once
 #include <glib.h>
 #include <stdio.h>
@@ -43,7 +45,8 @@ GArray *snap_store_list(SnapStore *s, GError **error); /* of SnapInfo, by creati
 gboolean snap_store_resolve(SnapStore *s, const char *prefix, char out[33], GError **error);
 /* Snapshots stored as deltas of ID are rewritten against ID's parent first. */
 gboolean snap_store_remove(SnapStore *s, const char *id, GError **error);
-/* Deletes temp files and packs no manifest references; returns bytes freed. */
+/* Deletes temp files and unreferenced packs, rewrites packs without their
+ * unreferenced blocks; returns bytes freed. */
 gboolean snap_store_gc(SnapStore *s, guint64 *freed, GError **error);
 gboolean snap_store_stats(SnapStore *s, SnapStats *st, GError **error);
 /* Checks every checksum; appends a "object: problem" string per damaged object. */

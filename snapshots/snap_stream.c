@@ -29,8 +29,10 @@ typedef enum { ST_HEADER, ST_TOP, ST_RAM, ST_RAM_FOOTER, ST_AFTER_EOF, ST_DONE }
 struct SnapStreamParser {
     SnapRecordFn fn;
     gpointer user;
-    GByteArray *buf;
-    gsize head; /* bytes of buf already emitted; compacted on the next feed */
+    GByteArray *buf; /* input not consumed by the last feed */
+    const guint8 *d; /* bytes being parsed: buf's, or the caller's (no copy) */
+    gsize n;
+    gsize head; /* bytes of d already emitted */
     gsize scan; /* resume point of the footer scan */
     guint64 offset;
     State st;
@@ -124,7 +126,7 @@ static gboolean fail(GError **error, int code, guint64 off, const char *what)
 
 static gboolean emit(SnapStreamParser *p, SnapRecord *rec, gsize len, GError **error)
 {
-    rec->raw = p->buf->data + p->head;
+    rec->raw = p->d + p->head;
     rec->raw_len = len;
     rec->offset = p->offset;
     gboolean ok = p->fn(rec, p->user, error);
@@ -143,8 +145,8 @@ static gboolean emit(SnapStreamParser *p, SnapRecord *rec, gsize len, GError **e
  * idstr, PART/END by a known section id, COMMAND by a small command. */
 static int check_next(SnapStreamParser *p, gsize i)
 {
-    const guint8 *d = p->buf->data + p->head;
-    gsize n = p->buf->len - p->head;
+    const guint8 *d = p->d + p->head;
+    gsize n = p->n - p->head;
     int more = p->finishing ? BAD : NEED;
     if (i >= n)
         return more;
@@ -188,8 +190,8 @@ static int check_next(SnapStreamParser *p, gsize i)
  * a plausible next section (check_next). */
 static int find_footer(SnapStreamParser *p, gsize start, guint32 id, gsize *end)
 {
-    const guint8 *d = p->buf->data + p->head;
-    gsize n = p->buf->len - p->head;
+    const guint8 *d = p->d + p->head;
+    gsize n = p->n - p->head;
     gsize i = MAX(start, p->scan);
     for (; i + 5 <= n; i++) {
         if (d[i] != VM_FOOTER)
@@ -266,7 +268,7 @@ static int parse_config(SnapStreamParser *p, Rd *r, GError **error)
 
 static int step_top(SnapStreamParser *p, GError **error)
 {
-    Rd r = {p->buf->data + p->head, p->buf->len - p->head, 0};
+    Rd r = {p->d + p->head, p->n - p->head, 0};
     SnapRecord rec = {0};
     guint8 t;
     guint64 v, id, inst, ver;
@@ -336,14 +338,14 @@ static int step_top(SnapStreamParser *p, GError **error)
     if (rc)
         return rc;
     rec.kind = SNAP_REC_SECTION;
-    rec.data = p->buf->data + p->head + r.pos;
+    rec.data = p->d + p->head + r.pos;
     rec.data_len = end - 5 - r.pos;
     return emit(p, &rec, end, error) ? 0 : BAD;
 }
 
 static int step_ram(SnapStreamParser *p, GError **error)
 {
-    Rd r = {p->buf->data + p->head, p->buf->len - p->head, 0};
+    Rd r = {p->d + p->head, p->n - p->head, 0};
     SnapRecord rec = {.section_id = p->ram_section};
     guint64 v;
     int rc;
@@ -417,7 +419,7 @@ static int step_ram(SnapStreamParser *p, GError **error)
 
 static int step(SnapStreamParser *p, GError **error)
 {
-    Rd r = {p->buf->data + p->head, p->buf->len - p->head, 0};
+    Rd r = {p->d + p->head, p->n - p->head, 0};
     SnapRecord rec = {0};
     guint64 v, id;
     int rc;
@@ -483,7 +485,7 @@ static int step(SnapStreamParser *p, GError **error)
 
 static gboolean run(SnapStreamParser *p, GError **error)
 {
-    while (p->buf->len > p->head) {
+    while (p->n > p->head) {
         int rc = step(p, error);
         if (rc == NEED)
             return TRUE;
@@ -496,14 +498,42 @@ static gboolean run(SnapStreamParser *p, GError **error)
     return TRUE;
 }
 
+/* Input is parsed in place; only an incomplete record at the end of a feed
+ * is copied, then completed with slices of the next input until the parser
+ * is past it, and parsing continues in place. */
 gboolean snap_stream_parser_feed(SnapStreamParser *p, const guint8 *buf, gsize len, GError **error)
 {
-    if (p->head > 0) {
-        g_byte_array_remove_range(p->buf, 0, p->head);
+    gboolean ok = TRUE;
+    while (ok && len > 0) {
+        if (p->buf->len == 0) {
+            p->d = buf;
+            p->n = len;
+            p->head = 0;
+            ok = run(p, error);
+            g_byte_array_append(p->buf, p->d + p->head, p->n - p->head);
+            break;
+        }
+        gsize old = p->buf->len, k = MIN(len, MAX(old, 8192));
+        g_byte_array_append(p->buf, buf, k);
+        p->d = p->buf->data;
+        p->n = p->buf->len;
         p->head = 0;
+        ok = run(p, error);
+        if (p->head >= old) { /* past the copied record: back to in place */
+            gsize used = p->head - old;
+            g_byte_array_set_size(p->buf, 0);
+            buf += used;
+            len -= used;
+        } else {
+            g_byte_array_remove_range(p->buf, 0, p->head);
+            buf += k;
+            len -= k;
+        }
     }
-    g_byte_array_append(p->buf, buf, len);
-    return run(p, error);
+    p->d = p->buf->data;
+    p->n = p->buf->len;
+    p->head = 0;
+    return ok;
 }
 
 gboolean snap_stream_parser_finish(SnapStreamParser *p, GError **error)
@@ -511,8 +541,8 @@ gboolean snap_stream_parser_finish(SnapStreamParser *p, GError **error)
     p->finishing = TRUE;
     if (!run(p, error))
         return FALSE;
-    if (p->buf->len > p->head || (p->st != ST_AFTER_EOF && p->st != ST_DONE))
-        return fail(error, SNAP_STREAM_ERROR_TRUNCATED, p->offset + p->buf->len - p->head,
+    if (p->n > p->head || (p->st != ST_AFTER_EOF && p->st != ST_DONE))
+        return fail(error, SNAP_STREAM_ERROR_TRUNCATED, p->offset + p->n - p->head,
                     "stream truncated");
     return TRUE;
 }

@@ -21,8 +21,8 @@ static void str(GByteArray *b, const char *s)
     g_byte_array_append(b, (const guint8 *)s, strlen(s));
 }
 
-/* Header, RAM with NPAGES pages filled with fill+i, one zero page, EOF. */
-static GByteArray *stream(int npages, guint8 fill)
+/* Header, RAM with NPAGES pages whose content is a function of fill+i, EOF. */
+static GByteArray *stream(int npages, guint32 fill)
 {
     GByteArray *b = g_byte_array_new();
     be(b, 4, 0x5145564d);
@@ -46,6 +46,8 @@ static GByteArray *stream(int npages, guint8 fill)
     guint8 page[4096];
     for (int i = 0; i < npages; i++) {
         memset(page, fill + i, sizeof page);
+        for (int k = 0; k < 4; k++)
+            page[k] = (fill + i) >> (8 * k);
         be(b, 8, (guint64)(i + 1) * 4096 | 0x8 | 0x20);
         g_byte_array_append(b, page, sizeof page);
     }
@@ -178,39 +180,20 @@ static void exports_equal(SnapStore *s, const char *id, GByteArray *want)
     g_assert_cmpmem(x->data, x->len, want->data, want->len);
 }
 
-/* Rewrites a full (parent-less) ITCSNAP2 manifest in the version 1 layout. */
-static void downgrade_to_v1(const char *path)
+/* Rewrites the 8-byte magic at the start of PATH. */
+static void set_magic(const char *path, const char *magic)
 {
     gchar *d;
     gsize n;
     g_assert_true(g_file_get_contents(path, &d, &n, NULL));
-    g_assert_cmpmem(d, 8, "ITCSNAP2", 8);
-    for (int i = 80; i < 96; i++)
-        g_assert_cmpint(d[i], ==, 0);
-    GByteArray *v1 = g_byte_array_new();
-    g_byte_array_append(v1, (const guint8 *)"ITCSNAP1", 8);
-    g_byte_array_append(v1, (const guint8 *)d + 8, 24);
-    guint64 us = 0;
-    for (int i = 0; i < 8; i++)
-        us = us << 8 | (guint8)d[32 + i];
-    for (int i = 7; i >= 0; i--) {
-        guint8 c = ((us / 1000000) >> (8 * i)) & 0xff;
-        g_byte_array_append(v1, &c, 1);
-    }
-    g_byte_array_append(v1, (const guint8 *)d + 40, 24);
-    g_byte_array_append(v1, (const guint8 *)d + 112, n - 112 - 16);
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, XXH3_128bits(v1->data, v1->len));
-    g_byte_array_append(v1, c.digest, 16);
-    g_assert_true(g_file_set_contents(path, (const char *)v1->data, v1->len, NULL));
-    g_byte_array_free(v1, TRUE);
+    memcpy(d, magic, 8);
+    g_assert_true(g_file_set_contents(path, d, n, NULL));
     g_free(d);
 }
 
-/* Manifests stored as deltas (skip-delta parents: snapshot n is a delta of
- * snapshot n with its lowest set bit cleared): chain recorded, exports exact,
- * damaged or missing parent named, rm rewrites the children, version 1
- * manifests still read. Here a <- b, a <- c <- d; the tests break c. */
+/* Manifests stored as deltas (snapshot n is a delta of snapshot n - 1 within
+ * groups of 32): chain recorded, exports exact, damaged or missing parent
+ * named, rm rewrites the children. Here a <- b0 <- b <- c; the tests break b. */
 static void test_delta_manifests(void)
 {
     g_autofree char *dir = g_dir_make_tmp("snapstore-XXXXXX", NULL);
@@ -228,9 +211,9 @@ static void test_delta_manifests(void)
     g_assert_no_error(e);
     g_assert_cmpstr(info(l, ia)->parent, ==, "");
     g_assert_cmpstr(info(l, ib0)->parent, ==, ia);
-    g_assert_cmpstr(info(l, ib)->parent, ==, ia);
+    g_assert_cmpstr(info(l, ib)->parent, ==, ib0);
     g_assert_cmpstr(info(l, ic)->parent, ==, ib);
-    g_assert_cmpuint(info(l, ic)->manifest_bytes, <, info(l, ia)->manifest_bytes / 2);
+    g_assert_cmpuint(info(l, ic)->manifest_bytes, <, info(l, ia)->manifest_bytes);
     g_array_free(l, TRUE);
     snap_store_close(s);
 
@@ -281,7 +264,7 @@ static void test_delta_manifests(void)
     g_assert_nonnull(strstr(e->message, "missing"));
     g_clear_error(&e);
 
-    /* restored parent: rm b rewrites c against a, which keeps exporting */
+    /* restored parent: rm b rewrites c against b0, which keeps exporting */
     g_assert_true(g_file_set_contents(pb, orig, olen, NULL));
     snap_store_close(s);
     s = snap_store_open(dir, &e);
@@ -290,29 +273,160 @@ static void test_delta_manifests(void)
     exports_equal(s, ic, c);
     l = snap_store_list(s, &e);
     g_assert_cmpuint(l->len, ==, 3);
-    g_assert_cmpstr(info(l, ic)->parent, ==, ia);
+    g_assert_cmpstr(info(l, ic)->parent, ==, ib0);
     g_array_free(l, TRUE);
     guint64 freed;
     g_assert_true(snap_store_gc(s, &freed, &e));
     snap_store_close(s);
 
-    /* version 1 manifest (a) still reads, also as the parent of c */
-    g_autofree char *pa = manifest_path(dir, ia);
-    downgrade_to_v1(pa);
+    /* rm of a parent without parent rewrites its children as full manifests */
     s = snap_store_open(dir, &e);
-    exports_equal(s, ia, a);
-    exports_equal(s, ic, c);
-    g_ptr_array_set_size(problems, 0);
-    g_assert_true(snap_store_verify(s, problems, &e));
-    g_assert_cmpuint(problems->len, ==, 0);
-    /* rm of a v1 parent rewrites its children as full manifests */
     g_assert_true(snap_store_remove(s, ia, &e));
     g_assert_no_error(e);
     exports_equal(s, ic, c);
     exports_equal(s, ib0, b0);
+    g_autoptr(GPtrArray) p2 = g_ptr_array_new_with_free_func(g_free);
+    g_assert_true(snap_store_verify(s, p2, &e));
+    g_assert_cmpuint(p2->len, ==, 0);
+    snap_store_close(s);
+
+    /* manifests of the old formats (pages by hash) are refused by name */
+    g_autofree char *pc = manifest_path(dir, ic);
+    set_magic(pc, "ITCSNAP2");
+    s = snap_store_open(dir, &e);
+    g_assert_null(export(s, ic, &e));
+    g_assert_error(e, SNAP_STORE_ERROR, SNAP_STORE_ERROR_CORRUPT);
+    g_assert_nonnull(strstr(e->message, "old manifest format"));
+    g_assert_nonnull(strstr(e->message, ic));
+    g_clear_error(&e);
     snap_store_close(s);
     g_free(orig);
     g_free(bad);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
+static char *only_file(const char *dir, const char *suffix, gboolean newest)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    const char *n;
+    char *best = NULL;
+    while ((n = g_dir_read_name(d)))
+        if (g_str_has_suffix(n, suffix) && (!best || (strcmp(n, best) > 0) == newest)) {
+            g_free(best);
+            best = g_strdup(n);
+        }
+    g_dir_close(d);
+    g_assert_nonnull(best);
+    char *p = g_build_filename(dir, best, NULL);
+    g_free(best);
+    return p;
+}
+
+/* Pages are compressed in blocks: a damaged block is named by verify, the
+ * snapshots using it fail to export, the others still export; packs of an
+ * old format are refused when the store is opened. */
+static void test_damaged_block(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("snapstore-XXXXXX", NULL);
+    GError *e = NULL;
+    SnapStore *s = snap_store_open(dir, &e);
+    g_autoptr(GByteArray) a = stream(200, 1), b = stream(200, 201); /* no page in common */
+    g_autofree char *ia = ingest(s, a, &e);
+    g_autofree char *ib = ingest(s, b, &e);
+    g_assert_no_error(e);
+    snap_store_close(s);
+    g_autofree char *pd = g_build_filename(dir, "packs", NULL);
+    g_autofree char *pack = only_file(pd, ".pack", TRUE); /* b's pack */
+    gchar *c;
+    gsize len;
+    g_assert_true(g_file_get_contents(pack, &c, &len, NULL));
+    c[8 + 16 + 20] ^= 0x01; /* inside the first block's frame */
+    g_assert_true(g_file_set_contents(pack, c, len, NULL));
+    g_free(c);
+    s = snap_store_open(dir, &e);
+    g_assert_no_error(e);
+    g_assert_null(export(s, ib, &e));
+    g_assert_error(e, SNAP_STORE_ERROR, SNAP_STORE_ERROR_CORRUPT);
+    g_autofree char *base = g_path_get_basename(pack);
+    g_assert_nonnull(strstr(e->message, base));
+    g_assert_nonnull(strstr(e->message, "block 0"));
+    g_clear_error(&e);
+    exports_equal(s, ia, a);
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    g_assert_true(snap_store_verify(s, problems, &e));
+    g_assert_cmpuint(problems->len, ==, 2); /* the block, and snapshot b */
+    gboolean block_named = FALSE, snap_named = FALSE;
+    for (guint i = 0; i < problems->len; i++) {
+        block_named |= strstr(problems->pdata[i], base) && strstr(problems->pdata[i], "block 0");
+        snap_named |= strstr(problems->pdata[i], ib) != NULL;
+    }
+    g_assert_true(block_named && snap_named);
+    snap_store_close(s);
+
+    g_autofree char *idx = only_file(pd, ".idx", FALSE);
+    set_magic(idx, "ITCIDX01");
+    g_assert_null(snap_store_open(dir, &e));
+    g_assert_error(e, SNAP_STORE_ERROR, SNAP_STORE_ERROR_CORRUPT);
+    g_assert_nonnull(strstr(e->message, "old pack index format"));
+    g_clear_error(&e);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
+static guint count_files(const char *dir, const char *suffix)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    const char *n;
+    guint k = 0;
+    while ((n = g_dir_read_name(d)))
+        k += g_str_has_suffix(n, suffix);
+    g_dir_close(d);
+    return k;
+}
+
+/* gc drops the blocks no snapshot references: a pack with dead and live
+ * blocks is rewritten as its next generation, whose pages still export, in
+ * this process (ingest reuses them) and after reopening. */
+static void test_gc_drops_dead_blocks(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("snapstore-XXXXXX", NULL);
+    g_autofree char *pd = g_build_filename(dir, "packs", NULL);
+    GError *e = NULL;
+    SnapStore *s = snap_store_open(dir, &e);
+    g_autoptr(GByteArray) a = stream(300, 1);  /* blocks of 64 x 4 + 44 pages */
+    g_autoptr(GByteArray) b = stream(44, 257); /* exactly the pages of a's last block */
+    g_autofree char *ia = ingest(s, a, &e);
+    g_autofree char *ib = ingest(s, b, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(count_files(pd, ".pack"), ==, 1); /* b added no page */
+    g_assert_true(snap_store_remove(s, ia, &e));
+    guint64 freed = 0;
+    g_assert_true(snap_store_gc(s, &freed, &e));
+    g_assert_no_error(e);
+    g_assert_cmpuint(freed, >, 256 * 16); /* at least the dead block's hashes */
+    g_assert_cmpuint(count_files(pd, ".g1.pack"), ==, 1);
+    g_assert_cmpuint(count_files(pd, ".pack"), ==, 1);
+    exports_equal(s, ib, b);
+    SnapStats st;
+    g_assert_true(snap_store_stats(s, &st, &e));
+    g_assert_cmpuint(st.unique_pages, ==, 44);
+    /* the same process ingests a again: its first block's pages are new */
+    g_free(ia);
+    ia = ingest(s, a, &e);
+    g_assert_no_error(e);
+    exports_equal(s, ia, a);
+    snap_store_close(s);
+    s = snap_store_open(dir, &e);
+    g_assert_no_error(e);
+    exports_equal(s, ia, a);
+    exports_equal(s, ib, b);
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    g_assert_true(snap_store_verify(s, problems, &e));
+    g_assert_cmpuint(problems->len, ==, 0);
+    g_assert_true(snap_store_stats(s, &st, &e));
+    g_assert_cmpuint(st.unique_pages, ==, 300);
+    snap_store_close(s);
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
     g_assert_cmpint(system(cmd), ==, 0);
 }
@@ -323,5 +437,7 @@ int main(int argc, char **argv)
     g_test_add_func("/snap_store/roundtrip_and_dedup", test_roundtrip_and_dedup);
     g_test_add_func("/snap_store/rejects_bad_stream", test_rejects_bad_stream_without_snapshot);
     g_test_add_func("/snap_store/delta_manifests", test_delta_manifests);
+    g_test_add_func("/snap_store/damaged_block", test_damaged_block);
+    g_test_add_func("/snap_store/gc_drops_dead_blocks", test_gc_drops_dead_blocks);
     return g_test_run();
 }

@@ -81,10 +81,12 @@ static int do_ingest(SnapStore *s, SnapOpts *o)
     SnapIngest *in = snap_store_ingest_begin(s, o->level, &e);
     CliProgress pr;
     cli_progress_start(&pr, "ingest", 0);
-    g_autofree guint8 *buf = g_malloc(1 << 16);
     guint64 total = 0;
-    size_t n;
     gboolean ok = in != NULL;
+    /* 64 KiB reads: each piece is hashed and parsed while in cache (larger
+     * reads and mmap both measured slower) */
+    g_autofree guint8 *buf = g_malloc(1 << 16);
+    size_t n;
     while (ok && (n = fread(buf, 1, 1 << 16, f)) > 0) {
         ok = snap_ingest_feed(in, buf, n, &e);
         total += n;
