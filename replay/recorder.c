@@ -297,6 +297,12 @@ static GPtrArray *merge_faults(GPtrArray *scenario, GPtrArray *queried, GError *
         f->has_level = s->has_level;
         f->level = s->level;
         f->data = g_strdup(s->data);
+        /* without them the checkpoint pass would inject a permanent fault:
+         * its end (a virtual timer) in the recording would never come */
+        f->has_duration_ns = s->has_duration_ns;
+        f->duration_ns = s->duration_ns;
+        f->has_duration_icount = s->has_duration_icount;
+        f->duration_icount = s->duration_icount;
         f->comment = g_strdup(s->comment);
         f->when = s->when;
         f->at = s->at;

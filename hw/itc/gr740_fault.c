@@ -46,10 +46,11 @@
  * Faults with a duration (reg-stuck, timer-lost-ticks, timer-drift) are
  * SLOT_ACTIVE from the instant they fire until the duration (virtual ns,
  * or instructions re-aimed like a pending fault) ends, then undone.
- * KNOWN PROBLEM (unresolved): in itc record, a fault whose duration ends
- * inside the recording makes the replay passes (checkpoints, verification)
- * diverge; live runs and faults without an end inside the recording replay
- * identically.
+ * The end is an expiry of the (non-external) QEMU_CLOCK_VIRTUAL timer, so
+ * under record/replay it is a CHECKPOINT_CLOCK_VIRTUAL event in the log: a
+ * replay must inject the fault with the same duration as the recording
+ * (itc record's checkpoint pass re-injects the recorded faults, durations
+ * included), or it waits forever for that event.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
