@@ -471,6 +471,12 @@ GPtrArray *fault_query(QmpClient *q, GError **error)
             f->has_duration_ns = TRUE;
             f->duration_ns = json_object_get_int_member(o, "duration-ns");
         }
+        if (json_object_has_member(o, "duration-icount")) {
+            f->has_duration_icount = TRUE;
+            f->duration_icount = json_object_get_int_member(o, "duration-icount");
+        }
+        if (json_object_has_member(o, "data"))
+            f->data = g_strdup(json_object_get_string_member(o, "data"));
         if (json_object_has_member(o, "icount")) {
             f->when = FAULT_AT_ICOUNT;
             f->at = (guint64)json_object_get_int_member(o, "icount");

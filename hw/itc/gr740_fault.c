@@ -1068,11 +1068,21 @@ static ItcFaultInfo *itc_fault_info(ItcFault *f)
         GR740FaultInjector *s = itc_injector(NULL);
         int fi = s ? f - s->faults : 0;
 
-        if (s && (s->dur_ns[fi] || s->dur_icount[fi])) {
+        if (s && s->dur_ns[fi]) {
             info->has_duration_ns = true;
-            info->duration_ns = s->dur_ns[fi] ? s->dur_ns[fi] :
-                                icount_to_ns(s->dur_icount[fi]);
+            info->duration_ns = s->dur_ns[fi];
+        } else if (s && s->dur_icount[fi]) {
+            info->has_duration_icount = true;
+            info->duration_icount = s->dur_icount[fi];
         }
+    }
+    if (f->kind == ITC_FAULT_KIND_UART_RX) {
+        GString *hex = g_string_new(NULL);
+
+        for (uint32_t i = 0; i < f->data_len && i < ITC_DATA_LEN; i++) {
+            g_string_append_printf(hex, "%02x", f->data[i]);
+        }
+        info->data = g_string_free(hex, false);
     }
     info->deadline_ns = f->deadline_ns;
     info->has_icount = f->icount >= 0;
