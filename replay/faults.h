@@ -31,6 +31,7 @@ GQuark faults_error_quark(void);
 enum {
     FAULTS_ERROR_BAD_INPUT = 1, /* malformed scenario (or manifest faults) */
     FAULTS_ERROR_REFUSED,       /* QEMU refused the fault */
+    FAULTS_ERROR_CHANNEL,       /* the fault channel could not be reached or did not answer */
 };
 
 #define FAULTS_MAX 64              /* QEMU's fault table */
@@ -55,6 +56,9 @@ typedef struct {
     char *state; /* "pending", "fired", "failed" or NULL */
     gboolean fired;
     guint64 fired_icount;
+    /* injected through the recording's fault channel (hw/itc/itc_fault_channel.c):
+     * its request is in the replay log, so no replay injects it again */
+    gboolean recorded;
 } FaultSpec;
 
 void fault_spec_free(FaultSpec *f);
@@ -85,3 +89,10 @@ gboolean fault_inject_all(QmpClient *q, GPtrArray *faults, GError **error);
  * one, else the deadline as a virtual time; no data: QEMU does not report
  * it). */
 GPtrArray *fault_query(QmpClient *q, GError **error);
+/* Sends F to a recording's fault channel (the unix socket SOCK of
+ * hw/itc/itc_fault_channel.c, one JSON line of itc-inject-fault arguments
+ * each way) and waits up to TIMEOUT_MS for the reply; *INFO (optional)
+ * gets QEMU's description of the fault.  A refusal is FAULTS_ERROR_REFUSED
+ * with QEMU's message, no answer FAULTS_ERROR_CHANNEL. */
+gboolean fault_channel_inject(const char *sock, const FaultSpec *f, int timeout_ms,
+                              JsonNode **info, GError **error);

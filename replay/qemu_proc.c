@@ -137,6 +137,13 @@ char **qemu_args_build(const QemuArgs *a)
     ADD("none");
     ADD("-serial");
     ADD("stdio");
+    ADD("-serial");
+    ADD("null");
+    ADD("-serial");
+    if (a->fault_socket)
+        ADDF("unix:%s,server=on,wait=off", a->fault_socket);
+    else
+        ADD("null");
     /* A guest or replayed shutdown pauses instead of exiting, so the final
      * state can still be read. */
     ADD("-action");

@@ -56,6 +56,10 @@ typedef struct {
     gboolean start_paused;    /* -S */
     guint64 stop_icount;      /* > 0: pause after exactly this many instructions */
     guint64 stop_time_ns;     /* > 0: pause at exactly this virtual time */
+    /* the fault channel's unix socket (hw/itc/itc_fault_channel.c), or NULL;
+     * every run has the same three serial ports (a replay needs the
+     * recording's chardevs) */
+    const char *fault_socket;
     const char *const *extra; /* NULL-terminated user arguments, or NULL */
 } QemuArgs;
 

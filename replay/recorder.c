@@ -277,35 +277,34 @@ static GPtrArray *merge_faults(GPtrArray *scenario, GPtrArray *queried, GError *
         for (guint j = 0; scenario && j < scenario->len && !s; j++)
             if (((FaultSpec *)scenario->pdata[j])->id == q->id)
                 s = scenario->pdata[j];
-        if (!s) {
-            fail(error, RECORDER_ERROR_FAILED,
-                 "QEMU reports fault %" G_GINT64_FORMAT " (%s %s), which is not from the scenario",
-                 q->id, q->kind, q->target);
-            return NULL;
-        }
         FaultSpec *f = g_new0(FaultSpec, 1);
+        const FaultSpec *p = s ? s : q; /* the parameters */
         f->id = q->id;
         f->state = g_strdup(q->state);
         f->fired = q->fired;
         f->fired_icount = q->fired_icount;
-        f->kind = g_strdup(s->kind);
-        f->target = g_strdup(s->target);
-        f->has_mask = s->has_mask;
-        f->mask = s->mask;
-        f->has_count = s->has_count;
-        f->count = s->count;
-        f->has_level = s->has_level;
-        f->level = s->level;
-        f->data = g_strdup(s->data);
+        f->kind = g_strdup(p->kind);
+        f->target = g_strdup(p->target);
+        f->has_mask = p->has_mask;
+        f->mask = p->mask;
+        f->has_count = p->has_count;
+        f->count = p->count;
+        f->has_level = p->has_level;
+        f->level = p->level;
+        f->data = g_strdup(p->data);
         /* without them the checkpoint pass would inject a permanent fault:
          * its end (a virtual timer) in the recording would never come */
-        f->has_duration_ns = s->has_duration_ns;
-        f->duration_ns = s->duration_ns;
-        f->has_duration_icount = s->has_duration_icount;
-        f->duration_icount = s->duration_icount;
-        f->comment = g_strdup(s->comment);
-        f->when = s->when;
-        f->at = s->at;
+        f->has_duration_ns = p->has_duration_ns;
+        f->duration_ns = p->duration_ns;
+        f->has_duration_icount = p->has_duration_icount;
+        f->duration_icount = p->duration_icount;
+        f->comment = g_strdup(s ? s->comment : "injected during the recording (fault channel)");
+        f->when = p->when;
+        f->at = p->at;
+        /* not from the scenario: only the fault channel, whose requests are
+         * in the replay log, can have added it (QMP injection during a
+         * recording would not replay; the recorder offers no QMP socket) */
+        f->recorded = !s;
         g_ptr_array_add(out, f);
     }
     return g_steal_pointer(&out);
@@ -416,6 +415,7 @@ static gboolean record_pass(const RecordOptions *o, const char *rundir, const ch
         .drive = qcow2,
         .kernel = fsw,
         .extra = (const char *const *)o->extra,
+        .fault_socket = o->fault_socket,
     };
     /* --until icount/time: QEMU pauses at exactly that instant (the
      * earliest of each kind); the watch loop then sees it reached */
@@ -510,6 +510,8 @@ static gboolean checkpoint_pass(const RecordOptions *o, const char *rundir, cons
         for (guint i = 0; i < res->faults->len; i++) {
             FaultSpec *f = res->faults->pdata[i];
             gint64 id;
+            if (f->recorded)
+                continue; /* its request replays from the log */
             ok = fault_inject(r->qmp, f, &id, error);
             if (!ok) {
                 g_autofree char *d = fault_describe(f, i + 1);

@@ -71,6 +71,9 @@ typedef struct {
     /* Fault scenario (GPtrArray of FaultSpec, faults.h) or NULL: injected
      * before the guest runs; the bundle's "init" snapshot carries them. */
     GPtrArray *faults;
+    /* The fault channel's socket during the record pass (itc inject
+     * --recording), or NULL: requests there are recorded. */
+    const char *fault_socket;
     /* Polled during the record pass: TRUE ends the recording (Ctrl-C). */
     gboolean (*should_stop)(void *opaque);
     /* Progress: phase "record"/"checkpoints", icount, virtual ns, total icount (0 = unknown). */

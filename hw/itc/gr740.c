@@ -22,6 +22,7 @@
 #include "cpu.h"
 #include "gr740_fault.h"
 #include "itc_stop.h"
+#include "itc_fault_channel.h"
 #include "hw/boards.h"
 #include "hw/loader.h"
 #include "hw/sysbus.h"
@@ -629,6 +630,10 @@ static void gr740_init(MachineState *machine)
 
     /* ITC monitor: deterministic fault injector (gr740_fault.c). */
     gr740_fault_injector_create(OBJECT(machine));
+    /* Fault requests on the third serial port (itc_fault_channel.c). */
+    if (serial_hd(2)) {
+        itc_fault_channel_create(OBJECT(machine), serial_hd(2));
+    }
 
     gr740_load_firmware(gms, machine);
 }

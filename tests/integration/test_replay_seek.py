@@ -46,7 +46,9 @@ def main():
     sock = os.path.join(d, "qmp.sock")
     lst = itctest.qmp_listener(sock)
     p = itctest.spawn([itctest.QEMU, "-M", "gr740", "-smp", "1", "-display", "none",
-                       "-monitor", "none", "-serial", "null",
+                       "-monitor", "none",
+                       # the recording's three serial ports (itc_fault_channel.c)
+                       "-serial", "null", "-serial", "null", "-serial", "null",
                        "-icount", "shift=2,rr=replay,rrfile=%s,rrsnapshot=init" % log,
                        "-drive", "if=none,id=ckpt,file=%s,format=qcow2" % qcow2,
                        "-kernel", os.path.join(bundle, "fsw.elf"), "-qmp", "unix:" + sock, "-S"],

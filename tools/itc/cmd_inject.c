@@ -10,10 +10,14 @@
 int cmd_inject_main(int argc, char **argv);
 
 static const char usage_text[] =
-    "usage: itc inject --qmp SOCKET KIND TARGET [options] (--icount N | --time-ns T | --now)\n"
+    "usage: itc inject (--qmp SOCKET | --recording SOCKET) KIND TARGET [options]\n"
+    "                  (--icount N | --time-ns T | --now)\n"
     "\n"
-    "Injects one fault into a running QEMU through its QMP socket (itc restore\n"
-    "prints it) with QEMU's itc-inject-fault, and prints the fault id.\n"
+    "Injects one fault into a running QEMU with QEMU's itc-inject-fault, and prints\n"
+    "the fault id: through its QMP socket (itc restore prints it), or through the\n"
+    "fault channel of a running recording (itc record prints it), where the request\n"
+    "itself is recorded, so that every replay of the bundle injects the fault at\n"
+    "the same instruction.\n"
     "  KIND     mem-seu, cpu-reg, irq, gpio, reg-flip, uart-rx, reg-stuck,\n"
     "           uart-corrupt, uart-drop, uart-error, timer-lost-ticks, timer-drift\n"
     "  TARGET   address (0x...), [cpuN.]REG, IRQ line, grgpioN.LINE, apbuartN,\n"
@@ -21,6 +25,7 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  --qmp SOCKET     QMP unix socket of the running QEMU\n"
+    "  --recording SOCKET  fault channel socket of a running itc record\n"
     "  --mask M         bits to flip (mem-seu: 1 or 2 bits; default 1), to hold\n"
     "                   (reg-stuck), XOR byte (uart-corrupt), STATUS flags FE 0x40,\n"
     "                   PE 0x20, OV 0x10 (uart-error)\n"
@@ -35,8 +40,8 @@ static const char usage_text[] =
     "  --time-ns T      at virtual time T ns\n"
     "  --now            immediately\n"
     "  --json           print QEMU's description of the fault\n"
-    "Faults for a recording go into a scenario file (itc record --faults), so that\n"
-    "every replay schedules them identically.\n"
+    "Faults known before a recording starts can go into a scenario file instead\n"
+    "(itc record --faults).\n"
     "exit status: 0 injected, 2 bad arguments, no QEMU at SOCKET, or QEMU refused\n";
 
 static gboolean parse_num(const char *s, guint64 *out)
@@ -55,9 +60,26 @@ static gboolean parse_num(const char *s, guint64 *out)
     return TRUE;
 }
 
+static int print_fault(JsonNode *r, gboolean json)
+{
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(r) ? json_node_get_object(r) : NULL;
+    if (!o || !json_object_has_member(o, "id"))
+        return cli_error("inject: QEMU's reply has no fault id");
+    if (json) {
+        g_autoptr(JsonGenerator) g = json_generator_new();
+        json_generator_set_root(g, r);
+        json_generator_set_pretty(g, TRUE);
+        g_autofree char *text = json_generator_to_data(g, NULL);
+        printf("%s\n", text);
+    } else {
+        printf("%" G_GINT64_FORMAT "\n", json_object_get_int_member(o, "id"));
+    }
+    return CLI_OK;
+}
+
 int cmd_inject_main(int argc, char **argv)
 {
-    const char *sock = NULL;
+    const char *sock = NULL, *channel = NULL;
     gboolean json = FALSE;
     int whens = 0;
     FaultSpec f = {0};
@@ -77,6 +99,8 @@ int cmd_inject_main(int argc, char **argv)
             whens++;
         } else if (!strcmp(a, "--qmp") && has_val) {
             sock = argv[++i];
+        } else if (!strcmp(a, "--recording") && has_val) {
+            channel = argv[++i];
         } else if (!strcmp(a, "--data") && has_val) {
             f.data = argv[++i];
         } else if (!strcmp(a, "--level") && has_val) {
@@ -120,15 +144,27 @@ int cmd_inject_main(int argc, char **argv)
             return cli_error("inject: unexpected argument '%s'", a);
         }
     }
-    if (!sock || npos < 2) {
+    if (!!sock == !!channel || npos < 2) {
         fputs(usage_text, stderr);
-        return cli_error("inject: need --qmp SOCKET, KIND and TARGET");
+        return cli_error("inject: need one of --qmp SOCKET or --recording SOCKET, then KIND "
+                         "and TARGET");
     }
     if (whens != 1)
         return cli_error("inject: give exactly one of --icount N, --time-ns T, --now");
     f.kind = (char *)pos[0];
     f.target = (char *)pos[1];
     GError *e = NULL;
+    if (channel) {
+        g_autoptr(JsonNode) info = NULL;
+        if (!fault_channel_inject(channel, &f, 10000, &info, &e)) {
+            int rc = g_error_matches(e, FAULTS_ERROR, FAULTS_ERROR_REFUSED)
+                         ? cli_error("inject: QEMU refused the fault: %s", e->message)
+                         : cli_error("inject: %s", e->message);
+            g_error_free(e);
+            return rc;
+        }
+        return print_fault(info, json);
+    }
     QmpClient *q = qmp_client_connect(sock, 5000, &e);
     if (!q) {
         int rc = cli_error("inject: cannot connect to QMP at %s: %s", sock, e->message);
@@ -147,17 +183,5 @@ int cmd_inject_main(int argc, char **argv)
         g_error_free(e);
         return rc;
     }
-    JsonObject *o = JSON_NODE_HOLDS_OBJECT(r) ? json_node_get_object(r) : NULL;
-    if (!o || !json_object_has_member(o, "id"))
-        return cli_error("inject: QEMU's reply has no fault id");
-    if (json) {
-        g_autoptr(JsonGenerator) g = json_generator_new();
-        json_generator_set_root(g, r);
-        json_generator_set_pretty(g, TRUE);
-        g_autofree char *text = json_generator_to_data(g, NULL);
-        printf("%s\n", text);
-    } else {
-        printf("%" G_GINT64_FORMAT "\n", json_object_get_int_member(o, "id"));
-    }
-    return CLI_OK;
+    return print_fault(r, json);
 }

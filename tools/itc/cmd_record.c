@@ -3,6 +3,7 @@
 #include "faults.h"
 #include "recorder.h"
 
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,9 @@ static const char usage_text[] =
     "  --icount-shift S         2^S ns per instruction (default 2: 250 MHz like the GR740)\n"
     "  --smp N                  CPUs (only 1: QEMU record/replay is single-CPU)\n"
     "  --faults FILE            fault scenario (JSON, below) injected before the guest runs\n"
+    "  --fault-socket PATH      the recording's fault channel (default: in a private\n"
+    "                           directory, printed at start): `itc inject --recording\n"
+    "                           PATH ...` adds a fault while the recording runs\n"
     "  --json                   print the result as JSON\n"
     "  -- ARGS                  extra QEMU arguments (kept in the manifest for replays)\n"
     "\n"
@@ -49,8 +53,10 @@ static const char usage_text[] =
     "  icount N | time-ns T: exactly one (instruction count / virtual ns); no 'now'\n"
     "The faults happen at the same instruction in every replay, debug session and\n"
     "restore of the bundle (manifest.json \"faults\" lists them with fired_icount).\n"
-    "Faults cannot be added while the recording runs (a replay could not schedule\n"
-    "them identically); `itc inject` works on an `itc restore` of the bundle.\n"
+    "Faults added while the recording runs go through its fault channel (QEMU's\n"
+    "third serial port, whose input is recorded like any serial input), so every\n"
+    "replay injects them at the same instruction; manifest.json marks them\n"
+    "\"recorded\": true.\n"
     "\n"
     "Ctrl-C ends the recording early; the bundle is still complete and valid.\n"
     "exit status: 0 ok, 1 the verification replay diverged (nondeterminism),\n"
@@ -121,7 +127,7 @@ static gboolean parse_u64(const char *s, guint64 *out)
 
 int cmd_record_main(int argc, char **argv)
 {
-    const char *fsw = NULL, *out = NULL, *input = NULL, *faults_file = NULL;
+    const char *fsw = NULL, *out = NULL, *input = NULL, *faults_file = NULL, *fault_sock = NULL;
     gboolean json = FALSE;
     guint64 every = RECORD_DEFAULT_CHECKPOINT_EVERY, shift = 2, smp = 1;
     g_autoptr(GArray) until = g_array_new(FALSE, TRUE, sizeof(RecordUntil));
@@ -144,6 +150,8 @@ int cmd_record_main(int argc, char **argv)
             input = argv[++i];
         } else if (!strcmp(a, "--faults") && has_val) {
             faults_file = argv[++i];
+        } else if (!strcmp(a, "--fault-socket") && has_val) {
+            fault_sock = argv[++i];
         } else if (!strcmp(a, "--until") && has_val) {
             RecordUntil u;
             GError *e = NULL;
@@ -205,6 +213,21 @@ int cmd_record_main(int argc, char **argv)
         return rc;
     }
     g_ptr_array_add(extra, NULL);
+    /* the fault channel: in a private directory unless --fault-socket says where */
+    g_autofree char *sock_dir = NULL, *sock_path = NULL;
+    if (!fault_sock) {
+        sock_dir = g_dir_make_tmp("itc-record-XXXXXX", &e);
+        if (!sock_dir) {
+            int rc = cli_error("record: %s", e->message);
+            g_error_free(e);
+            qemu_install_clear(&inst);
+            return rc;
+        }
+        fault_sock = sock_path = g_build_filename(sock_dir, "faults.sock", NULL);
+    }
+    if (!json)
+        fprintf(stderr, "itc: fault channel of this recording: itc inject --recording %s ...\n",
+                fault_sock);
     Progress pr = {.tty = isatty(STDERR_FILENO)};
     RecordOptions o = {
         .inst = &inst,
@@ -217,6 +240,7 @@ int cmd_record_main(int argc, char **argv)
         .smp = (int)smp,
         .extra = (char **)extra->pdata,
         .faults = faults,
+        .fault_socket = fault_sock,
         .should_stop = should_stop,
         .progress = progress,
         .opaque = &pr,
@@ -229,6 +253,10 @@ int cmd_record_main(int argc, char **argv)
     BundleManifest *m = NULL;
     gboolean ok = record_bundle(&o, &st, &m, &e);
     signal(SIGINT, SIG_DFL);
+    if (sock_dir) {
+        g_unlink(sock_path);
+        g_rmdir(sock_dir);
+    }
     if (pr.tty && pr.last_us)
         fprintf(stderr, "\r\033[K");
     if (!ok) {
