@@ -34,6 +34,7 @@
 #define NO_BLOCK G_MAXUINT32
 #define BLOCKS_IN_FLIGHT 3
 #define FRESH_SLOTS0 4096u
+#define WRITEBACK_BYTES (1u << 20)
 #define BLOCK_CACHE 4
 #define MAX_MANIFEST (1u << 30)
 #define MAX_BODY (4ull << 30)
@@ -121,8 +122,8 @@ struct SnapIngest {
     GThread *worker;
     gboolean ended, blocks_done;
     /* compressor state: written only by the worker until it is joined */
-    GArray *blocks; /* BlockLoc */
-    guint64 pack_off;
+    GArray *blocks;                 /* BlockLoc */
+    guint64 pack_off, pack_flushed; /* written / writeback started */
     GError *werr;
 };
 
@@ -575,10 +576,16 @@ static gpointer compressor(gpointer u)
                 BlockLoc loc = {in->pack_off, c, b->npages, 0, 0};
                 if (!write_all(in->fd, cbuf, BLOCK_HDR + c))
                     io_fail(&in->werr, in->pack_tmp, "cannot write");
-                /* start writeback now: the final fsync then has little left to do */
-                sync_file_range(in->fd, in->pack_off, BLOCK_HDR + c, SYNC_FILE_RANGE_WRITE);
                 g_array_append_val(in->blocks, loc);
                 in->pack_off += BLOCK_HDR + c;
+                /* start writeback of each MiB now: the final fsync then has
+                 * little left to do (not per block: each call is a disk
+                 * request, a VM exit on virtio, for a few KB here) */
+                if (in->pack_off - in->pack_flushed >= WRITEBACK_BYTES) {
+                    sync_file_range(in->fd, in->pack_flushed, in->pack_off - in->pack_flushed,
+                                    SYNC_FILE_RANGE_WRITE);
+                    in->pack_flushed = in->pack_off;
+                }
             }
         }
         g_async_queue_push(in->done, b);
