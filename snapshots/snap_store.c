@@ -1,5 +1,6 @@
 #include "snap_store.h"
 
+#include "snap_hash.h"
 #include "snap_stream.h"
 
 #include <errno.h>
@@ -32,6 +33,8 @@
 #define IDX_BLOCK 20             /* offset u64 | clen u32 | npages u32 | first ordinal u32 */
 #define NO_BLOCK G_MAXUINT32
 #define BLOCKS_IN_FLIGHT 3
+#define FRESH_SLOTS0 4096u
+#define WRITEBACK_BYTES (1u << 20)
 #define BLOCK_CACHE 4
 #define MAX_MANIFEST (1u << 30)
 #define MAX_BODY (4ull << 30)
@@ -106,10 +109,11 @@ struct SnapIngest {
     int level;
     GArray *ops; /* Op */
     GByteArray *raw;
-    GArray *refs;      /* guint64: 0 zero page, else (store pack << 32 | ordinal) + 1 */
-    GHashTable *fresh; /* hash -> ordinal + 1 in the new pack */
-    GByteArray *fresh_hashes;
-    guint new_pack; /* index the new pack gets in s->packs */
+    GArray *refs;             /* guint64: 0 zero page, else (store pack << 32 | ordinal) + 1 */
+    guint32 *fresh;           /* open addressing: ordinal + 1 of a new page, 0 = empty */
+    guint32 fresh_mask;       /* slots - 1 */
+    GByteArray *fresh_hashes; /* hash per new page, by ordinal */
+    guint new_pack;           /* index the new pack gets in s->packs */
     char *pack_tmp, *pack_name;
     int fd;
     guint64 stream_len, pages;
@@ -118,8 +122,8 @@ struct SnapIngest {
     GThread *worker;
     gboolean ended, blocks_done;
     /* compressor state: written only by the worker until it is joined */
-    GArray *blocks; /* BlockLoc */
-    guint64 pack_off;
+    GArray *blocks;                 /* BlockLoc */
+    guint64 pack_off, pack_flushed; /* written / writeback started */
     GError *werr;
 };
 
@@ -162,9 +166,7 @@ static gboolean get_varint(const guint8 **p, const guint8 *end, guint64 *v)
 
 static void hash128(const void *d, gsize n, guint8 out[HASH_LEN])
 {
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, XXH3_128bits(d, n));
-    memcpy(out, c.digest, HASH_LEN);
+    snap_hash128(d, n, out);
 }
 
 static char *hex(const guint8 *h, gsize n)
@@ -212,25 +214,51 @@ static void sync_dir(const char *dir)
     }
 }
 
-/* First half of a crash-safe write: DIR/NAME.<pid>.tmp written and synced.
- * Returns the temp path (g_free) or NULL. */
-static char *write_tmp(const char *dir, const char *name, const void *d, gsize n, GError **error)
+/* DIR/NAME.<pid>.tmp written, its writeback started, left open in *FD for
+ * tmp_sync. Returns the temp path (g_free) or NULL. */
+static char *write_tmp_start(const char *dir, const char *name, const void *d, gsize n, int *fd,
+                             GError **error)
 {
     char *tmp = g_strdup_printf("%s/%s.%d.tmp", dir, name, getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
+    *fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (*fd < 0) {
         io_fail(error, tmp, "cannot create");
         g_free(tmp);
         return NULL;
     }
-    if (!write_all(fd, d, n) || fsync(fd) < 0) {
+    if (!write_all(*fd, d, n)) {
         io_fail(error, tmp, "cannot write");
-        close(fd);
+        close(*fd);
+        *fd = -1;
         unlink(tmp);
         g_free(tmp);
         return NULL;
     }
+    sync_file_range(*fd, 0, n, SYNC_FILE_RANGE_WRITE);
+    return tmp;
+}
+
+/* Syncs and closes a write_tmp_start file (the temp file stays on error). */
+static gboolean tmp_sync(int fd, const char *tmp, GError **error)
+{
+    gboolean ok = fsync(fd) == 0;
+    if (!ok)
+        io_fail(error, tmp, "cannot write");
     close(fd);
+    return ok;
+}
+
+/* First half of a crash-safe write: DIR/NAME.<pid>.tmp written and synced.
+ * Returns the temp path (g_free) or NULL. */
+static char *write_tmp(const char *dir, const char *name, const void *d, gsize n, GError **error)
+{
+    int fd;
+    char *tmp = write_tmp_start(dir, name, d, n, &fd, error);
+    if (tmp && !tmp_sync(fd, tmp, error)) {
+        unlink(tmp);
+        g_free(tmp);
+        return NULL;
+    }
     return tmp;
 }
 
@@ -548,10 +576,16 @@ static gpointer compressor(gpointer u)
                 BlockLoc loc = {in->pack_off, c, b->npages, 0, 0};
                 if (!write_all(in->fd, cbuf, BLOCK_HDR + c))
                     io_fail(&in->werr, in->pack_tmp, "cannot write");
-                /* start writeback now: the final fsync then has little left to do */
-                sync_file_range(in->fd, in->pack_off, BLOCK_HDR + c, SYNC_FILE_RANGE_WRITE);
                 g_array_append_val(in->blocks, loc);
                 in->pack_off += BLOCK_HDR + c;
+                /* start writeback of each MiB now: the final fsync then has
+                 * little left to do (not per block: each call is a disk
+                 * request, a VM exit on virtio, for a few KB here) */
+                if (in->pack_off - in->pack_flushed >= WRITEBACK_BYTES) {
+                    sync_file_range(in->fd, in->pack_flushed, in->pack_off - in->pack_flushed,
+                                    SYNC_FILE_RANGE_WRITE);
+                    in->pack_flushed = in->pack_off;
+                }
             }
         }
         g_async_queue_push(in->done, b);
@@ -645,14 +679,34 @@ static void pack_join(SnapIngest *in)
     }
 }
 
+static guint32 *fresh_slot(SnapIngest *in, const guint8 *h)
+{
+    guint32 i = hash_key(h) & in->fresh_mask;
+    while (in->fresh[i] &&
+           memcmp(in->fresh_hashes->data + (gsize)(in->fresh[i] - 1) * HASH_LEN, h, HASH_LEN))
+        i = (i + 1) & in->fresh_mask;
+    return &in->fresh[i];
+}
+
+static void fresh_grow(SnapIngest *in)
+{
+    guint32 n = (in->fresh_mask + 1) * 2;
+    g_free(in->fresh);
+    in->fresh = g_new0(guint32, n);
+    in->fresh_mask = n - 1;
+    guint32 count = in->fresh_hashes->len / HASH_LEN;
+    for (guint32 o = 0; o < count; o++)
+        *fresh_slot(in, in->fresh_hashes->data + (gsize)o * HASH_LEN) = o + 1;
+}
+
 static guint64 new_page_ref(SnapIngest *in, const guint8 *page, const guint8 *h, GError **error)
 {
     gpointer v = g_hash_table_lookup(in->s->pages, h);
     if (v)
         return ((guint64)LOC_PACK(v) << 32 | LOC_ORD(v)) + 1;
-    v = g_hash_table_lookup(in->fresh, h);
-    if (v)
-        return ((guint64)in->new_pack << 32 | (GPOINTER_TO_UINT(v) - 1)) + 1;
+    guint32 *slot = fresh_slot(in, h);
+    if (*slot)
+        return ((guint64)in->new_pack << 32 | (*slot - 1)) + 1;
     if (!in->worker && !pack_start(in, error))
         return 0;
     if (!in->blk) {
@@ -664,8 +718,22 @@ static guint64 new_page_ref(SnapIngest *in, const guint8 *page, const guint8 *h,
         block_submit(in);
     guint32 ord = in->fresh_hashes->len / HASH_LEN;
     g_byte_array_append(in->fresh_hashes, h, HASH_LEN);
-    g_hash_table_insert(in->fresh, g_memdup2(h, HASH_LEN), GUINT_TO_POINTER(ord + 1));
+    *slot = ord + 1;
+    if ((ord + 1) * 2u > in->fresh_mask)
+        fresh_grow(in);
     return ((guint64)in->new_pack << 32 | ord) + 1;
+}
+
+static gboolean page_is_zero(const guint8 *p)
+{
+    guint64 acc = 0, w;
+    for (gsize i = 0; i < SNAP_PAGE_SIZE; i += sizeof w) {
+        memcpy(&w, p + i, sizeof w);
+        acc |= w;
+        if (i == 0 && acc) /* most pages: decided by their first word */
+            return FALSE;
+    }
+    return acc == 0;
 }
 
 static Op *last_op(SnapIngest *in, guint8 type)
@@ -715,12 +783,14 @@ static gboolean on_record(const SnapRecord *rec, gpointer user, GError **error)
         add_raw(in, rec->raw, rec->raw_len);
         return TRUE;
     }
-    guint8 h[HASH_LEN];
-    hash128(rec->data, SNAP_PAGE_SIZE, h);
     in->pages++;
     guint64 ref = 0;
-    if (memcmp(h, in->s->zero_hash, HASH_LEN) && !(ref = new_page_ref(in, rec->data, h, error)))
-        return FALSE;
+    if (!page_is_zero(rec->data)) { /* the zero page is never stored */
+        guint8 h[HASH_LEN];
+        hash128(rec->data, SNAP_PAGE_SIZE, h);
+        if (memcmp(h, in->s->zero_hash, HASH_LEN) && !(ref = new_page_ref(in, rec->data, h, error)))
+            return FALSE;
+    }
     gsize hl = rec->raw_len - SNAP_PAGE_SIZE;
     if (hl == 8) {
         add_run(in, OP_PAGES, get_be(rec->raw, 8), ref);
@@ -744,7 +814,8 @@ SnapIngest *snap_store_ingest_begin(SnapStore *s, int zstd_level, GError **error
     in->ops = g_array_new(FALSE, FALSE, sizeof(Op));
     in->raw = g_byte_array_new();
     in->refs = g_array_new(FALSE, FALSE, sizeof(guint64));
-    in->fresh = g_hash_table_new_full(hash_key, hash_eq, g_free, NULL);
+    in->fresh = g_new0(guint32, FRESH_SLOTS0);
+    in->fresh_mask = FRESH_SLOTS0 - 1;
     in->fresh_hashes = g_byte_array_new();
     in->new_pack = s->packs->len;
     in->blocks = g_array_new(FALSE, FALSE, sizeof(BlockLoc));
@@ -754,7 +825,7 @@ SnapIngest *snap_store_ingest_begin(SnapStore *s, int zstd_level, GError **error
 
 gboolean snap_ingest_feed(SnapIngest *in, const guint8 *buf, gsize len, GError **error)
 {
-    XXH3_128bits_update(in->hs, buf, len);
+    snap_hash128_update(in->hs, buf, len);
     in->stream_len += len;
     return snap_stream_parser_feed(in->parser, buf, len, error);
 }
@@ -778,7 +849,7 @@ void snap_ingest_abort(SnapIngest *in)
     g_array_free(in->ops, TRUE);
     g_byte_array_free(in->raw, TRUE);
     g_array_free(in->refs, TRUE);
-    g_hash_table_destroy(in->fresh);
+    g_free(in->fresh);
     g_byte_array_free(in->fresh_hashes, TRUE);
     g_array_free(in->blocks, TRUE);
     g_free(in->pack_tmp);
@@ -1292,9 +1363,17 @@ static char *commit(SnapIngest *in, GError **error)
         in->pack_name
             ? index_bytes(0, nfresh, in->blocks, in->fresh_hashes->data, in->fresh_hashes->len)
             : NULL;
+    /* both written before either is synced: their writeback (and the pack's)
+     * is then under way, and the first fsync's journal commit covers both */
     char *itmp = NULL, *stmp = NULL;
-    gboolean ok = (!idx || (itmp = write_tmp(in->s->packdir, iname, idx->data, idx->len, error))) &&
-                  (stmp = write_tmp(in->s->snapdir, sname, mb->data, mb->len, error));
+    int ifd = -1, sfd = -1;
+    gboolean ok = (!idx || (itmp = write_tmp_start(in->s->packdir, iname, idx->data, idx->len, &ifd,
+                                                   error))) &&
+                  (stmp = write_tmp_start(in->s->snapdir, sname, mb->data, mb->len, &sfd, error));
+    if (ifd >= 0)
+        ok = tmp_sync(ifd, itmp, ok ? error : NULL) && ok;
+    if (sfd >= 0)
+        ok = tmp_sync(sfd, stmp, ok ? error : NULL) && ok;
     pack_join(in);
     if (ok && in->werr) {
         g_propagate_error(error, in->werr);
