@@ -11,18 +11,16 @@
 G_DEFINE_QUARK(faults - error - quark, faults_error)
 
 static const char *const fault_kinds[] = {
-    "mem-seu",      "cpu-reg",   "irq",        "gpio",
-    "reg-flip",     "uart-rx",   "reg-stuck",  "uart-corrupt",
-    "uart-drop",    "uart-error", "timer-lost-ticks", "timer-drift"};
-#define KINDS_TEXT                                                                       \
-    "mem-seu, cpu-reg, irq, gpio, reg-flip, uart-rx, reg-stuck, uart-corrupt, uart-drop, " \
+    "mem-seu",   "cpu-reg",      "irq",       "gpio",       "reg-flip",         "uart-rx",
+    "reg-stuck", "uart-corrupt", "uart-drop", "uart-error", "timer-lost-ticks", "timer-drift"};
+#define KINDS_TEXT                                                                                 \
+    "mem-seu, cpu-reg, irq, gpio, reg-flip, uart-rx, reg-stuck, uart-corrupt, uart-drop, "         \
     "uart-error, timer-lost-ticks, timer-drift"
 #define DRIFT_MAX 500000 /* ppm, as QEMU */
 
 static gboolean kind_has_duration(const char *k)
 {
-    return !strcmp(k, "reg-stuck") || !strcmp(k, "timer-lost-ticks") ||
-           !strcmp(k, "timer-drift");
+    return !strcmp(k, "reg-stuck") || !strcmp(k, "timer-lost-ticks") || !strcmp(k, "timer-drift");
 }
 
 #define TARGET_MAX 31 /* QEMU keeps 32 bytes with the NUL */
@@ -192,6 +190,9 @@ static FaultSpec *parse_entry(Entry *e, gboolean manifest)
         bad(e, "%s takes no duration (only reg-stuck, timer-lost-ticks, timer-drift)", kind);
     if (f->has_duration_ns && f->has_duration_icount)
         bad(e, "give either 'duration-ns' or 'duration-icount', not both");
+    if (f->has_duration_icount && kind && !strcmp(kind, "timer-lost-ticks"))
+        bad(e, "timer-lost-ticks takes 'duration-ns': a CPU waiting for the lost ticks "
+               "executes no instructions, so a duration in instructions might never end");
     const char *data = opt_str(e, "data", DATA_MAX);
     const char *comment = opt_str(e, "comment", COMMENT_MAX);
     gint64 ic = 0, ns = 0;
@@ -515,8 +516,8 @@ static gboolean channel_fail(GError **error, int fd, const char *sock, const cha
     return FALSE;
 }
 
-gboolean fault_channel_inject(const char *sock, const FaultSpec *f, int timeout_ms,
-                              JsonNode **info, GError **error)
+gboolean fault_channel_inject(const char *sock, const FaultSpec *f, int timeout_ms, JsonNode **info,
+                              GError **error)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(sock) >= sizeof(sa.sun_path))
@@ -564,8 +565,8 @@ gboolean fault_channel_inject(const char *sock, const FaultSpec *f, int timeout_
     close(fd);
     g_autofree char *text = g_string_free(buf, FALSE);
     g_autoptr(JsonParser) parser = json_parser_new();
-    JsonNode *r = json_parser_load_from_data(parser, text, -1, NULL) ? json_parser_get_root(parser)
-                                                                     : NULL;
+    JsonNode *r =
+        json_parser_load_from_data(parser, text, -1, NULL) ? json_parser_get_root(parser) : NULL;
     JsonObject *o = r && JSON_NODE_HOLDS_OBJECT(r) ? json_node_get_object(r) : NULL;
     if (o && json_object_has_member(o, "error")) {
         g_set_error(error, FAULTS_ERROR, FAULTS_ERROR_REFUSED, "%s",

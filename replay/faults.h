@@ -45,7 +45,7 @@ typedef struct {
     gboolean has_mask, has_count, has_level;
     guint64 mask;
     gint64 count, level;
-    char *data;    /* uart-rx bytes in hex, or NULL */
+    char *data; /* uart-rx bytes in hex, or NULL */
     gboolean has_duration_ns, has_duration_icount;
     gint64 duration_ns, duration_icount;
     char *comment; /* or NULL */
@@ -94,5 +94,5 @@ GPtrArray *fault_query(QmpClient *q, GError **error);
  * each way) and waits up to TIMEOUT_MS for the reply; *INFO (optional)
  * gets QEMU's description of the fault.  A refusal is FAULTS_ERROR_REFUSED
  * with QEMU's message, no answer FAULTS_ERROR_CHANNEL. */
-gboolean fault_channel_inject(const char *sock, const FaultSpec *f, int timeout_ms,
-                              JsonNode **info, GError **error);
+gboolean fault_channel_inject(const char *sock, const FaultSpec *f, int timeout_ms, JsonNode **info,
+                              GError **error);

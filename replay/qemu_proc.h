@@ -53,9 +53,9 @@ typedef struct {
     const char *qmp_socket; /* unix socket path, QEMU is the server */
     const char *hmp_socket;
     const char *gdb_socket;
-    gboolean start_paused;    /* -S */
-    guint64 stop_icount;      /* > 0: pause after exactly this many instructions */
-    guint64 stop_time_ns;     /* > 0: pause at exactly this virtual time */
+    gboolean start_paused; /* -S */
+    guint64 stop_icount;   /* > 0: pause after exactly this many instructions */
+    guint64 stop_time_ns;  /* > 0: pause at exactly this virtual time */
     /* the fault channel's unix socket (hw/itc/itc_fault_channel.c), or NULL;
      * every run has the same three serial ports (a replay needs the
      * recording's chardevs) */

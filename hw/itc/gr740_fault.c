@@ -1274,6 +1274,18 @@ ItcFaultInfo *qmp_itc_inject_fault(ItcFaultKind kind, const char *target,
             error_setg(errp, "%s takes no duration", ItcFaultKind_str(kind));
             return NULL;
         }
+        /*
+         * Every tick is lost for the duration: a CPU that sleeps until its
+         * next tick executes no instruction, so a duration in instructions
+         * would never end (and a recording waiting for it would hang).
+         */
+        if (kind == ITC_FAULT_KIND_TIMER_LOST_TICKS && has_duration_icount) {
+            error_setg(errp, "timer-lost-ticks takes its duration in "
+                       "duration-ns: a CPU waiting for the lost ticks "
+                       "executes no instructions, so a duration in "
+                       "instructions might never end");
+            return NULL;
+        }
         if (has_duration_ns && has_duration_icount) {
             error_setg(errp, "give either 'duration-ns' or 'duration-icount', "
                        "not both");

@@ -131,6 +131,8 @@ def body():
         (dict(kind="timer-lost-ticks", target="gptimer0"), "gptimerN.T"),
         (dict(kind="timer-lost-ticks", target="gptimer0.0", **{"duration-ns": -5}),
          "positive"),
+        (dict(kind="timer-lost-ticks", target="gptimer0.0", **{"duration-icount": 100}),
+         "duration-ns"),
         (dict(kind="timer-drift", target="gptimer0"), "level"),
         (dict(kind="timer-drift", target="gptimer0", level=600000), "ppm"),
         (dict(kind="timer-drift", target="gptimer0.1", level=10), "gptimerN"),

@@ -76,6 +76,9 @@ static void test_bad(void)
          " {\"kind\": \"gpio\", \"target\": \"grgpio0.1\", \"icount\": 1, \"colour\": 1}]",
          "fault 2 (gpio grgpio0.1)", "unknown field 'colour'"},
         {"[{\"kind\": \"gpio\", \"target\": \"grgpio0.1\"}]", "fault 1", "icount"},
+        {"[{\"kind\": \"timer-lost-ticks\", \"target\": \"gptimer0.0\", \"icount\": 1,"
+         " \"duration-icount\": 100}]",
+         "fault 1 (timer-lost-ticks gptimer0.0)", "takes 'duration-ns'"},
         {"[{\"kind\": \"gpio\", \"target\": \"grgpio0.1\", \"now\": true}]", "fault 1", "now"},
         {"[{\"kind\": \"gpio\", \"target\": \"grgpio0.1\", \"icount\": -1}]", "fault 1",
          "out of range"},

@@ -35,7 +35,7 @@ static const char usage_text[] =
     "                   (timer-drift, may be negative)\n"
     "  --data HEX       bytes to receive (uart-rx)\n"
     "  --duration-ns D  how long reg-stuck, timer-lost-ticks, timer-drift last\n"
-    "  --duration-icount N  the same in instructions\n"
+    "  --duration-icount N  the same in instructions (not timer-lost-ticks)\n"
     "  --icount N       at instruction count N (not in the past)\n"
     "  --time-ns T      at virtual time T ns\n"
     "  --now            immediately\n"
@@ -111,9 +111,9 @@ int cmd_inject_main(int argc, char **argv)
                 return cli_error("inject: --level '%s' is not a number", argv[i]);
             f.has_level = TRUE;
             f.level = l;
-        } else if ((!strcmp(a, "--mask") || !strcmp(a, "--count") ||
-                    !strcmp(a, "--duration-ns") || !strcmp(a, "--duration-icount") ||
-                    !strcmp(a, "--icount") || !strcmp(a, "--time-ns")) &&
+        } else if ((!strcmp(a, "--mask") || !strcmp(a, "--count") || !strcmp(a, "--duration-ns") ||
+                    !strcmp(a, "--duration-icount") || !strcmp(a, "--icount") ||
+                    !strcmp(a, "--time-ns")) &&
                    has_val) {
             if (!parse_num(argv[++i], &v) || v > G_MAXINT64)
                 return cli_error("inject: %s '%s' is not a non-negative number", a, argv[i]);
