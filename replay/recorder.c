@@ -333,6 +333,33 @@ static const char *until_reached(const RecordOptions *o, guint64 icount, guint64
     return NULL;
 }
 
+/* The QOM path of the first CPU (query-cpus-fast), or NULL. */
+static char *first_cpu_path(QemuRun *r)
+{
+    g_autoptr(JsonNode) ret = NULL;
+    if (!qmp_client_call(r->qmp, "query-cpus-fast", NULL, &ret, 10000, NULL) ||
+        !JSON_NODE_HOLDS_ARRAY(ret) || !json_array_get_length(json_node_get_array(ret)))
+        return NULL;
+    JsonNode *c = json_array_get_element(json_node_get_array(ret), 0);
+    if (!JSON_NODE_HOLDS_OBJECT(c))
+        return NULL;
+    return g_strdup(json_object_get_string_member_with_default(json_node_get_object(c),
+                                                               "qom-path", NULL));
+}
+
+/* TRUE if the CPU at PATH is in error mode (a trap with traps disabled:
+ * halted for good, target/sparc in qemu/patches/0002). */
+static gboolean cpu_in_error_mode(QemuRun *r, const char *path)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+    json_object_set_string_member(args, "path", path);
+    json_object_set_string_member(args, "property", "error-mode");
+    g_autoptr(JsonNode) ret = NULL;
+    return qmp_client_call(r->qmp, "qom-get", args, &ret, 10000, NULL) &&
+           JSON_NODE_HOLDS_VALUE(ret) && json_node_get_value_type(ret) == G_TYPE_BOOLEAN &&
+           json_node_get_boolean(ret);
+}
+
 gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean exit_ok,
                       gboolean (*should_stop)(void *), RecordProgressFn progress, void *opaque,
                       char **reason_out, GError **error)
@@ -345,6 +372,7 @@ gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean
     const char *reason = NULL;
     guint64 icount = 0, vns = 0;
     RecordOptions o = {.until = until};
+    g_autofree char *cpu = first_cpu_path(r);
     while (ok && !reason) {
         g_usleep(POLL_US);
         if (should_stop && should_stop(opaque)) {
@@ -376,6 +404,11 @@ gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean
         }
         if (!strcmp(st, "shutdown")) {
             reason = "the guest shut down";
+            break;
+        }
+        /* nothing more can happen: a --until icount would wait forever */
+        if (cpu && cpu_in_error_mode(r, cpu)) {
+            reason = "the CPU entered error mode (a trap with traps disabled)";
             break;
         }
         if (ufd < 0 && uart_path)
