@@ -343,8 +343,8 @@ static char *first_cpu_path(QemuRun *r)
     JsonNode *c = json_array_get_element(json_node_get_array(ret), 0);
     if (!JSON_NODE_HOLDS_OBJECT(c))
         return NULL;
-    return g_strdup(json_object_get_string_member_with_default(json_node_get_object(c),
-                                                               "qom-path", NULL));
+    return g_strdup(
+        json_object_get_string_member_with_default(json_node_get_object(c), "qom-path", NULL));
 }
 
 /* TRUE if the CPU at PATH is in error mode (a trap with traps disabled:
