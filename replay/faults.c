@@ -1,12 +1,8 @@
 #include "faults.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 G_DEFINE_QUARK(faults - error - quark, faults_error)
 
@@ -508,76 +504,35 @@ GPtrArray *fault_query(QmpClient *q, GError **error)
     return g_steal_pointer(&out);
 }
 
-static gboolean channel_fail(GError **error, int fd, const char *sock, const char *what)
-{
-    g_set_error(error, FAULTS_ERROR, FAULTS_ERROR_CHANNEL, "fault channel %s: %s", sock, what);
-    if (fd >= 0)
-        close(fd);
-    return FALSE;
-}
-
 gboolean fault_channel_inject(const char *sock, const FaultSpec *f, int timeout_ms, JsonNode **info,
                               GError **error)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(sock) >= sizeof(sa.sun_path))
-        return channel_fail(error, -1, sock, "path too long");
-    strcpy(sa.sun_path, sock);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-        return channel_fail(error, fd, sock, g_strerror(errno));
+    GError *e = NULL;
     g_autoptr(JsonObject) args = fault_qmp_args(f);
-    g_autoptr(JsonNode) root = json_node_new(JSON_NODE_OBJECT);
-    json_node_set_object(root, args);
-    g_autofree char *line = json_to_string(root, FALSE);
-    g_autofree char *req = g_strconcat(line, "\n", NULL);
-    for (gsize off = 0, n = strlen(req); off < n;) {
-        ssize_t w = send(fd, req + off, n - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return channel_fail(error, fd, sock, g_strerror(errno));
-        off += (gsize)w;
-    }
-    /* the reply: one line */
-    GString *buf = g_string_new(NULL);
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    while (!strchr(buf->str, '\n')) {
-        gint64 left = (deadline - g_get_monotonic_time()) / 1000;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int pr = left > 0 ? poll(&p, 1, (int)left) : 0;
-        if (pr < 0 && errno == EINTR)
-            continue;
-        char tmp[512];
-        ssize_t r = pr > 0 ? read(fd, tmp, sizeof(tmp)) : -1;
-        if (pr == 0 || r == 0 || buf->len > 65536) {
-            g_string_free(buf, TRUE);
-            return channel_fail(error, fd, sock,
-                                pr == 0 ? "no answer (is the recording running?)"
-                                        : "closed without an answer");
-        }
-        if (r < 0) {
-            g_string_free(buf, TRUE);
-            return channel_fail(error, fd, sock, g_strerror(errno));
-        }
-        g_string_append_len(buf, tmp, r);
-    }
-    close(fd);
-    g_autofree char *text = g_string_free(buf, FALSE);
-    g_autoptr(JsonParser) parser = json_parser_new();
-    JsonNode *r =
-        json_parser_load_from_data(parser, text, -1, NULL) ? json_parser_get_root(parser) : NULL;
-    JsonObject *o = r && JSON_NODE_HOLDS_OBJECT(r) ? json_node_get_object(r) : NULL;
-    if (o && json_object_has_member(o, "error")) {
-        g_set_error(error, FAULTS_ERROR, FAULTS_ERROR_REFUSED, "%s",
-                    json_object_get_string_member_with_default(o, "error", "?"));
+    QmpClient *c = qmp_client_connect_lines(sock, &e);
+    JsonObject *o =
+        c && qmp_client_send_object(c, args, &e) ? qmp_client_read_object(c, timeout_ms, &e) : NULL;
+    qmp_client_free(c);
+    if (!o) {
+        g_set_error(error, FAULTS_ERROR, FAULTS_ERROR_CHANNEL, "fault channel %s: %s%s", sock,
+                    e->message,
+                    g_error_matches(e, QMP_CLIENT_ERROR, QMP_CLIENT_ERROR_TIMEOUT)
+                        ? " (is the recording running?)"
+                        : "");
+        g_error_free(e);
         return FALSE;
     }
-    JsonNode *ret = o ? json_object_get_member(o, "return") : NULL;
+    g_autoptr(JsonObject) reply = o;
+    if (json_object_has_member(reply, "error")) {
+        g_set_error(error, FAULTS_ERROR, FAULTS_ERROR_REFUSED, "%s",
+                    json_object_get_string_member_with_default(reply, "error", "?"));
+        return FALSE;
+    }
+    JsonNode *ret = json_object_get_member(reply, "return");
     if (!ret || !JSON_NODE_HOLDS_OBJECT(ret) ||
         !json_object_has_member(json_node_get_object(ret), "id")) {
         g_set_error(error, FAULTS_ERROR, FAULTS_ERROR_CHANNEL,
-                    "fault channel %s: unexpected answer: %.200s", sock, text);
+                    "fault channel %s: unexpected answer without a fault id", sock);
         return FALSE;
     }
     if (info)

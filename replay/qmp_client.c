@@ -42,7 +42,7 @@ static char *read_line(QmpClient *c, gint64 deadline, GError **error)
         gint64 left_us = deadline - g_get_monotonic_time();
         if (left_us <= 0) {
             g_set_error(error, QMP_CLIENT_ERROR, QMP_CLIENT_ERROR_TIMEOUT,
-                        "no answer from QEMU's QMP socket in time");
+                        "no answer from QEMU in time");
             return NULL;
         }
         struct pollfd p = {.fd = c->fd, .events = POLLIN};
@@ -115,7 +115,7 @@ static gboolean write_all(int fd, const char *s, gsize len, GError **error)
     return TRUE;
 }
 
-QmpClient *qmp_client_connect(const char *path, int timeout_ms, GError **error)
+QmpClient *qmp_client_connect_lines(const char *path, GError **error)
 {
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof(a.sun_path)) {
@@ -135,6 +135,35 @@ QmpClient *qmp_client_connect(const char *path, int timeout_ms, GError **error)
     c->fd = fd;
     c->buf = g_string_new(NULL);
     g_queue_init(&c->events);
+    return c;
+}
+
+static gboolean send_node(QmpClient *c, JsonNode *root, GError **error)
+{
+    g_autoptr(JsonGenerator) g = json_generator_new();
+    json_generator_set_root(g, root);
+    g_autofree char *text = json_generator_to_data(g, NULL);
+    g_autofree char *line = g_strconcat(text, "\n", NULL);
+    return write_all(c->fd, line, strlen(line), error);
+}
+
+gboolean qmp_client_send_object(QmpClient *c, JsonObject *obj, GError **error)
+{
+    g_autoptr(JsonNode) root = json_node_new(JSON_NODE_OBJECT);
+    json_node_set_object(root, obj);
+    return send_node(c, root, error);
+}
+
+JsonObject *qmp_client_read_object(QmpClient *c, int timeout_ms, GError **error)
+{
+    return read_message(c, deadline_after(timeout_ms), error);
+}
+
+QmpClient *qmp_client_connect(const char *path, int timeout_ms, GError **error)
+{
+    QmpClient *c = qmp_client_connect_lines(path, error);
+    if (!c)
+        return NULL;
     gint64 deadline = deadline_after(timeout_ms);
     JsonObject *greeting = read_message(c, deadline, error);
     if (!greeting) {
@@ -184,11 +213,7 @@ gboolean qmp_client_call(QmpClient *c, const char *cmd, JsonObject *args, JsonNo
         json_node_set_object(an, args);
         json_object_set_member(json_node_get_object(root), "arguments", an);
     }
-    g_autoptr(JsonGenerator) g = json_generator_new();
-    json_generator_set_root(g, root);
-    g_autofree char *text = json_generator_to_data(g, NULL);
-    g_autofree char *line = g_strconcat(text, "\n", NULL);
-    if (!write_all(c->fd, line, strlen(line), error))
+    if (!send_node(c, root, error))
         return FALSE;
     gint64 deadline = deadline_after(timeout_ms);
     for (;;) {

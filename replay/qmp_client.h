@@ -24,6 +24,14 @@ typedef struct QmpClient QmpClient;
  * capabilities negotiated. */
 QmpClient *qmp_client_connect(const char *path, int timeout_ms, GError **error);
 void qmp_client_free(QmpClient *c);
+/* A connection without the QMP handshake, for other sockets that exchange
+ * one JSON object per line (the fault channel, hw/itc/itc_fault_channel.c),
+ * with the two calls below. */
+QmpClient *qmp_client_connect_lines(const char *path, GError **error);
+/* Sends OBJ (not consumed) as one line. */
+gboolean qmp_client_send_object(QmpClient *c, JsonObject *obj, GError **error);
+/* The next line as a JSON object (json_object_unref it). */
+JsonObject *qmp_client_read_object(QmpClient *c, int timeout_ms, GError **error);
 
 /* Runs CMD with ARGS (may be NULL; not consumed).  *RESULT (optional) gets
  * the "return" member (json_node_unref it). */

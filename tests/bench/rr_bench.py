@@ -140,16 +140,21 @@ def pct(vals, q):
     return vals[min(len(vals) - 1, int(round(q * (len(vals) - 1))))]
 
 
+def record(bundle, icount):
+    """`itc record` of the sample FSW up to ICOUNT; its --json result."""
+    r = subprocess.run([ITC, "record", FSW, "-o", bundle, "--until", "icount:%d" % icount,
+                        "--checkpoint-every", str(EVERY), "--json"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("rr_bench: itc record (%.0e insns) failed: %s" % (icount, r.stderr[-2000:]))
+    return json.loads(r.stdout)
+
+
 def main():
     d = tempfile.mkdtemp(prefix="itc-bench-rr-")
     try:
         bundle = os.path.join(d, "b")
-        r = subprocess.run([ITC, "record", FSW, "-o", bundle, "--until", "icount:%d" % ICOUNT,
-                            "--checkpoint-every", str(EVERY), "--json"],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            sys.exit("rr_bench: itc record failed: %s" % r.stderr[-2000:])
-        rec = json.loads(r.stdout)
+        rec = record(bundle, ICOUNT)
         plain = plain_run_seconds(d)
         row("record pass / plain icount run (same instructions)",
             rec["record_seconds"] / plain,
@@ -201,12 +206,7 @@ def long_run(d):
     """Reverse-stepi latency in a recording of LONG instructions: at random
     points near 1e8 and near the end, in one `itc debug` session each."""
     bundle = os.path.join(d, "long")
-    r = subprocess.run([ITC, "record", FSW, "-o", bundle, "--until", "icount:%d" % LONG,
-                        "--checkpoint-every", str(EVERY), "--json"],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit("rr_bench: itc record (long) failed: %s" % r.stderr[-2000:])
-    rec = json.loads(r.stdout)
+    rec = record(bundle, LONG)
     end = rec["icount_end"]
     rnd = random.Random(2)
     near_start = [rnd.randrange(5 * 10**7, 15 * 10**7) for _ in range(POINTS // 2)]
