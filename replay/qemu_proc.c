@@ -200,16 +200,20 @@ QemuProc *qemu_proc_spawn(char **argv, QemuStdin stdin_mode, const char *stdout_
                           const char *stderr_path, GError **error)
 {
     int in[2] = {-1, -1};
-    gboolean stdin_pipe = stdin_mode == QEMU_STDIN_PIPE;
     gboolean own_group = stdin_mode != QEMU_STDIN_INHERIT;
     gboolean out_inherit = stdout_path && !strcmp(stdout_path, "-");
-    if (stdin_pipe && pipe2(in, O_CLOEXEC) < 0) {
+    /* No input is an empty pipe, not /dev/null: a pipe whose write end is
+     * closed reads EOF whatever the machine's /dev/null is (seen as a regular
+     * file collecting other programs' stderr, which QEMU fed to the UART). */
+    if (stdin_mode != QEMU_STDIN_INHERIT && pipe2(in, O_CLOEXEC) < 0) {
         g_set_error(error, QEMU_PROC_ERROR, QEMU_PROC_ERROR_SPAWN, "pipe: %s", g_strerror(errno));
         return NULL;
     }
-    int infd = stdin_pipe                         ? in[0]
-               : stdin_mode == QEMU_STDIN_INHERIT ? dup(0)
-                                                  : open_or_null(NULL, O_RDONLY);
+    if (stdin_mode == QEMU_STDIN_NULL) {
+        close(in[1]);
+        in[1] = -1;
+    }
+    int infd = stdin_mode == QEMU_STDIN_INHERIT ? dup(0) : in[0];
     int outfd = out_inherit ? dup(1) : open_or_null(stdout_path, O_WRONLY | O_CREAT | O_TRUNC);
     int errfd = stderr_path ? open_or_null(stderr_path, O_WRONLY | O_CREAT | O_TRUNC) : -2;
     if (infd < 0 || outfd < 0 || errfd == -1) {

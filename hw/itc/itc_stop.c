@@ -10,8 +10,10 @@
  * instant.  Under icount the virtual clock is derived from the instruction
  * count and QEMU ends translation blocks at timer deadlines, so the VM
  * pauses after exactly N instructions (or at the first instruction boundary
- * at or after T ns of virtual time; if the CPU idles at T, -icount sleep=on
- * advances the clock by host time and the pause comes with the warp),
+ * at or after T ns of virtual time; if the CPU idles at T, the idle warp
+ * runs on to the next guest timer deadline (patch 0007 bounds it there; this
+ * timer is EXTERNAL so that it leaves no trace in a recording) and the pause
+ * comes with the warp),
  * in record mode as in a plain run.  This is run control of one QEMU
  * process, not machine state: it is not migrated, and a replay of such a
  * recording needs none (the log ends there).  0 means "no stop".

@@ -64,9 +64,9 @@ def main():
     p, qmp = start(d, "time", "stop-time-ns=%d" % t)
     wait_paused(qmp, "time-ns")
     # the first instruction boundary >= t (4 ns per instruction at shift=2);
-    # if the FSW idles at t, the sleep=on warp can jump past t by the host's
-    # wake-up latency, which is not bounded: 50 ms of virtual time is only a
-    # sanity bound (a stop found by polling would be far later)
+    # if the FSW idles at t, the idle warp runs on to the next guest timer
+    # deadline (the FSW's 10 ms tick; patch 0007 bounds it there): 50 ms of
+    # virtual time is a sanity bound (a stop found by polling would be later)
     vt = qmp.cmd("itc-sim-time", clock="virtual")["time_ns"]
     check(t <= vt < t + 50000000, "virtual time at the stop: %d, want >= %d" % (vt, t))
     # set at run time (qom-set) from the paused state

@@ -30,17 +30,9 @@ TIME_LIMIT_S = 20    # virtual seconds; the FSW dies at ~5.5 s
 INPUT_DONE_NS = 2600000000
 
 
-# A live run follows host timing while the FSW idles (QEMU icount sleep=on,
-# as in the recording), so which instant the idle-time memory scrub samples a
-# word the ISRs change can differ: the telemetry's scrub checksum (and the
-# packet CRC over it) are timing-dependent.  Everything else in the output
-# must be identical.  (Exact live continuation needs recordings with
-# sleep=off; see replay/README.md.)
-TIMING_FIELDS = re.compile(rb"scrub=[0-9a-f]{8} \*[0-9a-f]{4}")
-
-
-def untimed(b):
-    return TIMING_FIELDS.sub(b"scrub=........ *....", b)
+# A live run is exact: with patch 0007 an idle warp never carries virtual time
+# past the next timer deadline, so the restored run is the recording's, byte
+# for byte (scrub checksums included) and instruction for instruction.
 
 
 def endpoints(bundle, ck, d, env):
@@ -113,16 +105,13 @@ def body():
     with open(out, "rb") as f:
         got = f.read()
     want = uart[ck["uart_offset"]:]
-    if untimed(got) != untimed(want):
+    if got != want:
         raise itctest.TestFailure(fswtest.describe_difference(
             "restore --at %s" % ck["name"], got, want))
-    # A live run follows host timing while the FSW idles (icount sleep=on,
-    # as the recording did), so its instruction count may drift a little
-    # from the recording's; the UART output must not.
-    print("restored run (a) stopped at icount %d, the recording at %d" % (r["end_icount"], end))
+    check_eq(r["end_icount"], end, "instruction count where restored run (a) halted")
     check(fswtest.FATAL in got, "restored run did not reach the fatal trap")
-    print("restore at %s (icount %d): %d UART bytes identical (timing fields aside)" % (ck["name"], ck["icount"],
-                                                                  len(got)))
+    print("restore at %s (icount %d): %d UART bytes identical, halted at the recording's "
+          "icount %d" % (ck["name"], ck["icount"], len(got), end))
 
     # (b) between two checkpoints
     k = late[0]["icount"] + EVERY // 2 + 12345
@@ -133,15 +122,16 @@ def body():
     with open(out, "rb") as f:
         got = f.read()
     check_eq(r["from"], late[0]["name"], "restore --at %d replayed from" % k)
-    check(untimed(uart).endswith(untimed(got)), "restore --at %d: output is not the tail of the recording's: %s"
+    check(uart.endswith(got), "restore --at %d: output is not the tail of the recording's: %s"
           % (k, fswtest.describe_difference("restore", got, uart[-len(got):])))
     check(len(got) < len(uart) - late[0]["uart_offset"],
           "restore --at %d: output starts at or before checkpoint %s" % (k, late[0]["name"]))
     check(len(got) > len(uart) - late[1]["uart_offset"],
           "restore --at %d: output starts after checkpoint %s" % (k, late[1]["name"]))
     check_eq(r["recorded_uart_offset"], len(uart) - len(got), "reported UART offset")
-    print("restored run (b) stopped at icount %d, the recording at %d" % (r["end_icount"], end))
-    print("restore at icount %d: %d UART bytes identical (timing fields aside)" % (k, len(got)))
+    check_eq(r["end_icount"], end, "instruction count where restored run (b) halted")
+    print("restore at icount %d: %d UART bytes identical, halted at the recording's icount %d"
+          % (k, len(got), end))
 
     endpoints(bundle, late[0], d, env)
 

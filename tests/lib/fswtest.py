@@ -3,7 +3,7 @@
 Runs build/fsw/fsw.elf (or fsw.prom) on -M gr740 with the console on
 -serial stdio: stdin is the scripted UART input (a file), stdout a file.
 Under rr=record QEMU records what the stdio chardev delivers; under
-rr=replay the input comes from the replay log (stdin is /dev/null).
+rr=replay the input comes from the replay log (stdin is an empty pipe).
 """
 import hashlib
 import os
@@ -98,9 +98,12 @@ class Run:
         self.argv = argv
         self.input_path = input_path if mode != "replay" else None
         self.stderr_path = os.path.join(d, name + ".stderr")
-        stdin = subprocess.PIPE if self.input_path else subprocess.DEVNULL
-        self.proc = itctest.spawn(argv, stdin=stdin, stdout=open(self.out, "wb"),
+        # No input is a pipe closed at once, not /dev/null: some machines'
+        # /dev/null is a regular file holding other programs' stderr.
+        self.proc = itctest.spawn(argv, stdin=subprocess.PIPE, stdout=open(self.out, "wb"),
                                   stderr=open(self.stderr_path, "wb"))
+        if not self.input_path:
+            self.proc.stdin.close()
         self.qmp = itctest.accept_qmp(lst, self.proc)
         if self.input_path:
             threading.Thread(target=self._feed, daemon=True).start()
