@@ -40,11 +40,15 @@ void bundle_manifest_free(BundleManifest *m)
     file_clear(&m->replay_log);
     file_clear(&m->uart);
     g_free(m->final_digest);
-    file_clear(&m->snapshots);
+    g_free(m->checkpoint_store);
+    g_free(m->init.name);
+    g_free(m->init.snapshot);
     g_free(m->created);
     g_free(m->end_reason);
-    for (guint i = 0; i < m->checkpoints->len; i++)
+    for (guint i = 0; i < m->checkpoints->len; i++) {
         g_free(g_array_index(m->checkpoints, BundleCheckpoint, i).name);
+        g_free(g_array_index(m->checkpoints, BundleCheckpoint, i).snapshot);
+    }
     g_array_free(m->checkpoints, TRUE);
     g_free(m->faults_json);
     g_strfreev(m->extra_args);
@@ -179,6 +183,40 @@ static gboolean plain_name(const char *s)
     return TRUE;
 }
 
+static gboolean is_snapshot_id(const char *s)
+{
+    if (!s || strlen(s) != 32)
+        return FALSE;
+    for (const char *p = s; *p; p++)
+        if (!g_ascii_isxdigit(*p) || g_ascii_isupper(*p))
+            return FALSE;
+    return TRUE;
+}
+
+/* One checkpoint object (name, icount, virtual_ns, uart_offset, snapshot);
+ * ranges and order are the caller's. */
+static gboolean get_checkpoint(Ctx *c, JsonObject *co, const char *where, BundleCheckpoint *ck)
+{
+    const char *name = get_str(c, co, where, "name", 64);
+    ck->icount = get_uint(c, co, where, "icount", G_MAXINT64);
+    ck->virtual_ns = get_uint(c, co, where, "virtual_ns", G_MAXINT64);
+    ck->uart_offset = get_uint(c, co, where, "uart_offset", BUNDLE_MAX_FILE_SIZE);
+    const char *snap = get_str(c, co, where, "snapshot", 64);
+    if (c->failed)
+        return FALSE;
+    if (!plain_name(name)) {
+        bad(c, "%s: name '%s' is not a plain name", where, name);
+        return FALSE;
+    }
+    if (!is_snapshot_id(snap)) {
+        bad(c, "%s: snapshot '%s' is not a store id (32 lowercase hex digits)", where, snap);
+        return FALSE;
+    }
+    ck->name = g_strdup(name);
+    ck->snapshot = g_strdup(snap);
+    return TRUE;
+}
+
 static void get_file(Ctx *c, JsonObject *o, const char *name, BundleFile *f)
 {
     JsonObject *fo = get_obj(c, o, name);
@@ -282,7 +320,6 @@ BundleManifest *bundle_manifest_parse(const char *text, gsize len, GError **erro
 
     get_file(&c, o, "fsw", &m->fsw);
     get_file(&c, o, "uart", &m->uart);
-    get_file(&c, o, "snapshots", &m->snapshots);
     get_file(&c, o, "replay_log", &m->replay_log);
     JsonObject *rl = c.failed ? NULL : get_obj(&c, o, "replay_log");
     if (rl)
@@ -299,6 +336,23 @@ BundleManifest *bundle_manifest_parse(const char *text, gsize len, GError **erro
     }
     if (c.failed)
         return NULL;
+
+    /* the checkpoint store and the start state */
+    const char *store = get_str(&c, o, "", "checkpoint_store", 255);
+    if (c.failed)
+        return NULL;
+    if (!plain_name(store)) {
+        bad(&c, "checkpoint_store '%s' is not a plain name inside the bundle", store);
+        return NULL;
+    }
+    m->checkpoint_store = g_strdup(store);
+    JsonObject *io = get_obj(&c, o, "init");
+    if (!io || !get_checkpoint(&c, io, "init", &m->init))
+        return NULL;
+    if (strcmp(m->init.name, "init") || m->init.icount != 0 || m->init.uart_offset != 0) {
+        bad(&c, "init: must be named 'init', at icount 0 and uart_offset 0");
+        return NULL;
+    }
 
     /* checkpoints */
     JsonNode *cn = member(&c, o, "", "checkpoints");
@@ -325,14 +379,12 @@ BundleManifest *bundle_manifest_parse(const char *text, gsize len, GError **erro
         }
         JsonObject *co = json_node_get_object(n);
         BundleCheckpoint ck = {0};
-        const char *name = get_str(&c, co, where, "name", 64);
-        ck.icount = get_uint(&c, co, where, "icount", G_MAXINT64);
-        ck.virtual_ns = get_uint(&c, co, where, "virtual_ns", G_MAXINT64);
-        ck.uart_offset = get_uint(&c, co, where, "uart_offset", BUNDLE_MAX_FILE_SIZE);
-        if (c.failed)
+        if (!get_checkpoint(&c, co, where, &ck))
             return NULL;
-        if (!plain_name(name) || !g_str_has_prefix(name, "ckpt-")) {
-            bad(&c, "%s: name '%s' is not of the form ckpt-NNNN", where, name);
+        /* owned by the array from here on */
+        g_array_append_val(m->checkpoints, ck);
+        if (!g_str_has_prefix(ck.name, "ckpt-")) {
+            bad(&c, "%s: name '%s' is not of the form ckpt-NNNN", where, ck.name);
             return NULL;
         }
         if (ck.icount <= prev_icount) {
@@ -351,8 +403,6 @@ BundleManifest *bundle_manifest_parse(const char *text, gsize len, GError **erro
         }
         prev_icount = ck.icount;
         prev_uart = ck.uart_offset;
-        ck.name = g_strdup(name);
-        g_array_append_val(m->checkpoints, ck);
     }
 
     JsonNode *fn = member(&c, o, "", "faults");
@@ -446,6 +496,17 @@ static void add_file(JsonBuilder *b, const char *name, const BundleFile *f,
         json_builder_add_int_value(b, (gint64)(v));                                                \
     } while (0)
 
+static void add_checkpoint(JsonBuilder *b, const BundleCheckpoint *ck)
+{
+    json_builder_begin_object(b);
+    SET_STR("name", ck->name ? ck->name : "");
+    SET_INT("icount", ck->icount);
+    SET_INT("virtual_ns", ck->virtual_ns);
+    SET_INT("uart_offset", ck->uart_offset);
+    SET_STR("snapshot", ck->snapshot ? ck->snapshot : "");
+    json_builder_end_object(b);
+}
+
 char *bundle_manifest_to_json(const BundleManifest *m)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -476,7 +537,9 @@ char *bundle_manifest_to_json(const BundleManifest *m)
     }
     add_file(b, "replay_log", &m->replay_log, &m->replay_log_uncompressed_size);
     add_file(b, "uart", &m->uart, NULL);
-    add_file(b, "snapshots", &m->snapshots, NULL);
+    SET_STR("checkpoint_store", m->checkpoint_store ? m->checkpoint_store : "");
+    json_builder_set_member_name(b, "init");
+    add_checkpoint(b, &m->init);
     SET_INT("icount_end", m->icount_end);
     SET_INT("virtual_ns_end", m->virtual_ns_end);
     SET_STR("final_digest", m->final_digest ? m->final_digest : "");
@@ -485,13 +548,7 @@ char *bundle_manifest_to_json(const BundleManifest *m)
     json_builder_set_member_name(b, "checkpoints");
     json_builder_begin_array(b);
     for (guint i = 0; i < m->checkpoints->len; i++) {
-        const BundleCheckpoint *ck = &g_array_index(m->checkpoints, BundleCheckpoint, i);
-        json_builder_begin_object(b);
-        SET_STR("name", ck->name);
-        SET_INT("icount", ck->icount);
-        SET_INT("virtual_ns", ck->virtual_ns);
-        SET_INT("uart_offset", ck->uart_offset);
-        json_builder_end_object(b);
+        add_checkpoint(b, &g_array_index(m->checkpoints, BundleCheckpoint, i));
     }
     json_builder_end_array(b);
     json_builder_set_member_name(b, "faults");

@@ -2,8 +2,9 @@
  *
  *   BUNDLE/manifest.json      this manifest (written last, atomically)
  *          replay.bin.zst     QEMU's replay log, zstd
- *          checkpoints.qcow2  diskless qcow2 with the internal snapshots
- *                             ("init" at icount 0 and ckpt-NNNN)
+ *          checkpoints/       snapshot store (snapshots/FORMAT.md) holding the
+ *                             checkpoints as deduplicated migration streams:
+ *                             "init" at icount 0 and ckpt-NNNN
  *          fsw.elf            the flight software
  *          input.txt          the scripted UART input (optional)
  *          uart.log           the UART output of the recording
@@ -22,11 +23,10 @@ enum {
 };
 
 #define BUNDLE_FORMAT "itc-bundle"
-#define BUNDLE_FORMAT_VERSION 1
+#define BUNDLE_FORMAT_VERSION 2 /* 1: checkpoints as a qcow2 file */
 #define BUNDLE_MANIFEST "manifest.json"
-/* the checkpoints: a qcow2 with internal snapshots, zstd-compressed (a
- * manifest naming a file without .zst means an uncompressed qcow2) */
-#define BUNDLE_SNAPSHOTS_FILE "checkpoints.qcow2.zst"
+/* the checkpoint store: a directory inside the bundle */
+#define BUNDLE_CHECKPOINT_STORE "checkpoints"
 #define BUNDLE_MANIFEST_MAX (4u << 20)
 #define BUNDLE_MAX_CHECKPOINTS 100000
 #define BUNDLE_MAX_FILE_SIZE (G_GUINT64_CONSTANT(1) << 40)
@@ -38,10 +38,11 @@ typedef struct {
 } BundleFile;
 
 typedef struct {
-    char *name; /* ckpt-NNNN */
+    char *name; /* ckpt-NNNN, or "init" */
     guint64 icount;
     guint64 virtual_ns;
     guint64 uart_offset; /* UART bytes emitted before this instant */
+    char *snapshot;      /* its id in the checkpoint store (32 hex digits) */
 } BundleCheckpoint;
 
 typedef struct {
@@ -58,13 +59,14 @@ typedef struct {
     BundleFile uart;
     guint64 icount_end;
     guint64 virtual_ns_end;
-    char *final_digest;   /* sha256 hex of RAM + registers at icount_end */
-    BundleFile snapshots; /* the qcow2 with the checkpoints */
-    char *created;        /* ISO 8601 UTC */
-    char *end_reason;     /* why the recording ended (free text) */
-    GArray *checkpoints;  /* of BundleCheckpoint, strictly increasing icount */
-    char *faults_json;    /* the "faults" array as JSON text ("[]") */
-    char **extra_args;    /* user QEMU arguments (after --), NULL-terminated */
+    char *final_digest;     /* sha256 hex of RAM + registers at icount_end */
+    char *checkpoint_store; /* directory of the snapshot store in the bundle */
+    BundleCheckpoint init;  /* the start state ("init", icount 0) */
+    char *created;          /* ISO 8601 UTC */
+    char *end_reason;       /* why the recording ended (free text) */
+    GArray *checkpoints;    /* of BundleCheckpoint, strictly increasing icount */
+    char *faults_json;      /* the "faults" array as JSON text ("[]") */
+    char **extra_args;      /* user QEMU arguments (after --), NULL-terminated */
 } BundleManifest;
 
 BundleManifest *bundle_manifest_new(void);

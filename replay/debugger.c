@@ -174,6 +174,9 @@ gboolean debugger_run(ReplayBundle *b, const DebugOptions *opt, int *gdb_status,
 
     g_autofree char *gdb_sock = g_build_filename(b->workdir, "gdb.sock", NULL);
     g_autofree char *uart = g_build_filename(b->workdir, "uart.log", NULL);
+    /* every checkpoint, for reverse execution */
+    if (!replay_bundle_rehydrate(b, NULL, error))
+        return FALSE;
     QemuArgs a = replay_bundle_args(b, "init");
     a.gdb_socket = gdb_sock;
     QemuRun *r = qemu_run_start(&a, b->workdir, "debug", QEMU_STDIN_NULL, uart, error);

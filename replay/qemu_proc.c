@@ -191,6 +191,22 @@ char **qemu_args_build(const QemuArgs *a)
     return (char **)g_ptr_array_free(v, FALSE);
 }
 
+gboolean qemu_img_create(const QemuInstall *inst, const char *path, GError **error)
+{
+    const char *argv[] = {inst->qemu_img, "create", "-q", "-f", "qcow2", path, "1M", NULL};
+    g_autofree char *out = NULL;
+    int status = 0;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &out, &status,
+                      error))
+        return FALSE;
+    if (!g_spawn_check_wait_status(status, NULL)) {
+        g_set_error(error, QEMU_PROC_ERROR, QEMU_PROC_ERROR_SPAWN, "qemu-img create %s failed: %s",
+                    path, out ? out : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static int open_or_null(const char *path, int flags)
 {
     return open(path ? path : "/dev/null", flags | O_CLOEXEC, 0644);

@@ -33,6 +33,10 @@ typedef struct {
 gboolean qemu_install_locate(QemuInstall *inst, const char *self_exe, GError **error);
 void qemu_install_clear(QemuInstall *inst);
 
+/* qemu-img create -f qcow2 PATH 1M: the diskless image that holds internal
+ * snapshots. */
+gboolean qemu_img_create(const QemuInstall *inst, const char *path, GError **error);
+
 /* A private 0700 directory under $TMPDIR, removed (recursively) by
  * qemu_rundir_remove(). */
 char *qemu_rundir_new(const char *prefix, GError **error);

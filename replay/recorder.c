@@ -2,6 +2,7 @@
 
 #include "faults.h"
 #include "replayer.h"
+#include "snap_store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -202,13 +203,8 @@ static double since(gint64 t0)
     return (g_get_monotonic_time() - t0) / 1e6;
 }
 
-static const char *const bundle_files[] = {"manifest.json",
-                                           "replay.bin.zst",
-                                           "checkpoints.qcow2",
-                                           "fsw.elf",
-                                           "input.txt",
-                                           "uart.log",
-                                           NULL};
+static const char *const bundle_files[] = {"manifest.json", "replay.bin.zst", "fsw.elf",
+                                           "input.txt",     "uart.log",       NULL};
 
 static void remove_partial_bundle(const char *dir, gboolean created)
 {
@@ -218,6 +214,9 @@ static void remove_partial_bundle(const char *dir, gboolean created)
         g_unlink(p);
         g_unlink(t);
     }
+    g_autofree char *store = g_build_filename(dir, BUNDLE_CHECKPOINT_STORE, NULL);
+    if (g_file_test(store, G_FILE_TEST_IS_DIR))
+        qemu_rundir_remove(store);
     if (created)
         g_rmdir(dir);
 }
@@ -240,20 +239,6 @@ static gboolean prepare_bundle_dir(const char *dir, gboolean *created, GError **
         return fail(error, RECORDER_ERROR_BAD_INPUT, "cannot create %s: %s", dir,
                     g_strerror(errno));
     *created = TRUE;
-    return TRUE;
-}
-
-static gboolean run_qemu_img(const QemuInstall *inst, const char *path, GError **error)
-{
-    const char *argv[] = {inst->qemu_img, "create", "-q", "-f", "qcow2", path, "1M", NULL};
-    g_autofree char *out = NULL;
-    int status = 0;
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &out, &status,
-                      error))
-        return FALSE;
-    if (!g_spawn_check_wait_status(status, NULL))
-        return fail(error, RECORDER_ERROR_FAILED, "qemu-img create %s failed: %s", path,
-                    out ? out : "");
     return TRUE;
 }
 
@@ -523,10 +508,90 @@ static gboolean record_pass(const RecordOptions *o, const char *rundir, const ch
 
 /* ---- checkpoint pass ---------------------------------------------------- */
 
-static gboolean checkpoint_pass(const RecordOptions *o, const char *rundir, const char *log_path,
-                                const char *qcow2, const char *fsw, const char *uart_path,
-                                const RecordResult *res, BundleManifest *m, RecordStats *stats,
-                                GError **error)
+/* Moves checkpoint CK from the pass's qcow2 into the bundle's store: QEMU
+ * writes its VM state (a migration stream) to SCRATCH, the store ingests
+ * it.  Sets CK->snapshot; for "init" also its virtual time. */
+static gboolean store_checkpoint(QemuRun *r, SnapStore *s, BundleCheckpoint *ck,
+                                 const char *scratch, GError **error)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+    json_object_set_string_member(args, "name", ck->name);
+    json_object_set_string_member(args, "path", scratch);
+    JsonNode *res = NULL;
+    if (!qmp_client_call(r->qmp, "itc-snapshot-export", args, &res, 120000, error))
+        return FALSE;
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(res) ? json_node_get_object(res) : NULL;
+    gint64 icount = o ? json_object_get_int_member_with_default(o, "icount", -2) : -2;
+    gint64 vclock = o ? json_object_get_int_member_with_default(o, "vm-clock-ns", -1) : -1;
+    json_node_unref(res);
+    if (icount != (gint64)ck->icount || vclock < 0) {
+        g_unlink(scratch);
+        return fail(error, RECORDER_ERROR_FAILED,
+                    "snapshot %s: QEMU recorded it at icount %" G_GINT64_FORMAT
+                    ", the checkpoint is at %" G_GUINT64_FORMAT,
+                    ck->name, icount, ck->icount);
+    }
+    if (!strcmp(ck->name, "init"))
+        ck->virtual_ns = (guint64)vclock;
+    int fd = open(scratch, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail(error, RECORDER_ERROR_FAILED, "%s: %s", scratch, g_strerror(errno));
+    SnapIngest *in = snap_store_ingest_begin(s, 3, error);
+    gboolean ok = in != NULL;
+    g_autofree guint8 *buf = g_malloc(1 << 20);
+    ssize_t n;
+    while (ok && (n = read(fd, buf, 1 << 20)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            ok = fail(error, RECORDER_ERROR_FAILED, "%s: %s", scratch, g_strerror(errno));
+        else
+            ok = snap_ingest_feed(in, buf, (gsize)n, error);
+    }
+    close(fd);
+    g_unlink(scratch);
+    if (!ok) {
+        if (in)
+            snap_ingest_abort(in);
+        return FALSE;
+    }
+    ck->snapshot = snap_ingest_commit(in, error);
+    return ck->snapshot != NULL;
+}
+
+/* Every checkpoint, "init" first, into the store BUNDLE/checkpoints. */
+static gboolean store_checkpoints(QemuRun *r, const char *bdir, const char *rundir,
+                                  BundleManifest *m, RecordStats *stats, GError **error)
+{
+    gint64 t0 = g_get_monotonic_time();
+    g_autofree char *dir = g_build_filename(bdir, BUNDLE_CHECKPOINT_STORE, NULL);
+    g_autofree char *scratch = g_build_filename(rundir, "checkpoint.stream", NULL);
+    SnapStore *s = snap_store_open(dir, error);
+    if (!s)
+        return FALSE;
+    g_free(m->init.name);
+    m->init.name = g_strdup("init");
+    m->init.icount = 0;
+    m->init.uart_offset = 0;
+    gboolean ok = store_checkpoint(r, s, &m->init, scratch, error);
+    for (guint i = 0; ok && i < m->checkpoints->len; i++)
+        ok = store_checkpoint(r, s, &g_array_index(m->checkpoints, BundleCheckpoint, i), scratch,
+                              error);
+    SnapStats st = {0};
+    if (ok && snap_store_stats(s, &st, NULL))
+        stats->store_bytes = st.stored_bytes;
+    snap_store_close(s);
+    m->checkpoint_store = g_strdup(BUNDLE_CHECKPOINT_STORE);
+    stats->store_seconds = since(t0);
+    if (!ok)
+        g_prefix_error(error, "storing the checkpoints: ");
+    return ok;
+}
+
+static gboolean checkpoint_pass(const RecordOptions *o, const char *bdir, const char *rundir,
+                                const char *log_path, const char *qcow2, const char *fsw,
+                                const char *uart_path, const RecordResult *res, BundleManifest *m,
+                                RecordStats *stats, GError **error)
 {
     gint64 t0 = g_get_monotonic_time();
     g_autofree char *ck_uart = g_build_filename(rundir, "checkpoint.uart", NULL);
@@ -593,7 +658,7 @@ static gboolean checkpoint_pass(const RecordOptions *o, const char *rundir, cons
              replay_read_clock(r, &end, NULL, error) &&
              (digest = qemu_state_digest(r->qmp, rundir, error)) != NULL;
     g_autoptr(GPtrArray) replayed = ok ? fault_query(r->qmp, error) : NULL;
-    ok = ok && replayed;
+    ok = ok && replayed && store_checkpoints(r, bdir, rundir, m, stats, error);
     qemu_run_quit(r);
     stats->checkpoint_seconds = since(t0);
     stats->checkpoints = n;
@@ -682,25 +747,24 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
         return FALSE;
     }
     g_autofree char *log_path = g_build_filename(rundir, "replay.bin", NULL);
-    /* the qcow2 is built in the run directory and stored zstd-compressed:
-     * its snapshots are mostly zero-page records (12 MB -> 0.2 MB) */
+    /* the checkpoint pass saves into a qcow2 in the run directory; the
+     * bundle gets them in its snapshot store */
     g_autofree char *qcow2 = g_build_filename(rundir, "checkpoints.qcow2", NULL);
-    g_autofree char *qcow2_zst = g_build_filename(bdir, BUNDLE_SNAPSHOTS_FILE, NULL);
     g_autofree char *fsw = g_build_filename(bdir, "fsw.elf", NULL);
     g_autofree char *uart = g_build_filename(bdir, "uart.log", NULL);
     g_autofree char *input = g_build_filename(bdir, "input.txt", NULL);
     g_autofree char *zst = g_build_filename(bdir, "replay.bin.zst", NULL);
     g_autoptr(BundleManifest) m = bundle_manifest_new();
     RecordResult res = {0};
-    gboolean ok = bundle_copy_file(o->fsw, fsw, error) &&
-                  (!o->input || bundle_copy_file(o->input, input, error)) &&
-                  run_qemu_img(o->inst, qcow2, error) &&
-                  record_pass(o, rundir, log_path, qcow2, fsw, uart, &res, stats, error) &&
-                  checkpoint_pass(o, rundir, log_path, qcow2, fsw, uart, &res, m, stats, error);
+    gboolean ok =
+        bundle_copy_file(o->fsw, fsw, error) &&
+        (!o->input || bundle_copy_file(o->input, input, error)) &&
+        qemu_img_create(o->inst, qcow2, error) &&
+        record_pass(o, rundir, log_path, qcow2, fsw, uart, &res, stats, error) &&
+        checkpoint_pass(o, bdir, rundir, log_path, qcow2, fsw, uart, &res, m, stats, error);
     if (ok) {
         gint64 t0 = g_get_monotonic_time();
-        ok = bundle_zstd_compress(log_path, zst, ZSTD_LEVEL, error) &&
-             bundle_zstd_compress(qcow2, qcow2_zst, ZSTD_LEVEL, error);
+        ok = bundle_zstd_compress(log_path, zst, ZSTD_LEVEL, error);
         stats->compress_seconds = since(t0);
     }
     if (ok) {
@@ -724,7 +788,6 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
              (!o->input || bundle_file_describe(&m->input, bdir, "input.txt", error)) &&
              bundle_file_describe(&m->replay_log, bdir, "replay.bin.zst", error) &&
              bundle_file_describe(&m->uart, bdir, "uart.log", error) &&
-             bundle_file_describe(&m->snapshots, bdir, BUNDLE_SNAPSHOTS_FILE, error) &&
              bundle_manifest_save(m, bdir, error);
     }
     stats->end_reason = g_strdup(res.reason);

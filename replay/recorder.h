@@ -88,6 +88,8 @@ typedef struct {
     double savevm_seconds_total;
     double init_snapshot_seconds; /* QEMU start up to running, incl. rrsnapshot=init */
     double init_resave_seconds;   /* savevm init with the faults (checkpoint pass) */
+    double store_seconds;         /* checkpoints moved into the bundle's store */
+    guint64 store_bytes;          /* the store's size on disk */
     guint checkpoints;
     char *end_reason;
 } RecordStats;

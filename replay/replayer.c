@@ -1,7 +1,9 @@
 #include "replayer.h"
 
 #include "faults.h"
+#include "snap_store.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,10 +22,16 @@ ReplayBundle *replay_bundle_open(const char *bundle_dir, const QemuInstall *inst
                     bundle_dir, m->qemu_version, inst->version, inst->qemu);
         return NULL;
     }
-    const BundleFile *files[] = {&m->fsw, &m->replay_log, &m->snapshots, &m->uart};
+    const BundleFile *files[] = {&m->fsw, &m->replay_log, &m->uart};
     for (gsize i = 0; i < G_N_ELEMENTS(files); i++)
         if (!bundle_file_verify(files[i], bundle_dir, error))
             return NULL;
+    g_autofree char *store = g_build_filename(bundle_dir, m->checkpoint_store, NULL);
+    if (!g_file_test(store, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, BUNDLE_ERROR, BUNDLE_ERROR_CORRUPT,
+                    "%s: the checkpoint store is missing (damaged bundle)", store);
+        return NULL;
+    }
     char *wd = qemu_rundir_new("itc-replay-", error);
     if (!wd)
         return NULL;
@@ -34,15 +42,14 @@ ReplayBundle *replay_bundle_open(const char *bundle_dir, const QemuInstall *inst
     b->m = g_steal_pointer(&m);
     b->log_path = g_build_filename(wd, "replay.bin", NULL);
     b->qcow2_path = g_build_filename(wd, "checkpoints.qcow2", NULL);
+    b->store_path = g_steal_pointer(&store);
+    b->imported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autofree char *abs = g_canonicalize_filename(bundle_dir, NULL);
     b->fsw_path = g_build_filename(abs, b->m->fsw.file, NULL);
     g_autofree char *zst = g_build_filename(bundle_dir, b->m->replay_log.file, NULL);
-    g_autofree char *q = g_build_filename(bundle_dir, b->m->snapshots.file, NULL);
     guint64 n = 0;
     if (!bundle_zstd_decompress(zst, b->log_path, b->m->replay_log_uncompressed_size, &n, error) ||
-        !(g_str_has_suffix(q, ".zst")
-              ? bundle_zstd_decompress(q, b->qcow2_path, BUNDLE_MAX_FILE_SIZE, NULL, error)
-              : bundle_copy_file(q, b->qcow2_path, error))) {
+        !qemu_img_create(inst, b->qcow2_path, error)) {
         replay_bundle_close(b);
         return NULL;
     }
@@ -67,6 +74,9 @@ void replay_bundle_close(ReplayBundle *b)
     bundle_manifest_free(b->m);
     g_free(b->log_path);
     g_free(b->qcow2_path);
+    g_free(b->store_path);
+    if (b->imported)
+        g_hash_table_destroy(b->imported);
     g_free(b->fsw_path);
     g_free(b);
 }
@@ -113,9 +123,98 @@ QemuArgs replay_bundle_args(const ReplayBundle *b, const char *snapshot)
                        b->m->extra_args, snapshot);
 }
 
+/* The bundle checkpoint called NAME ("init" or ckpt-NNNN), or NULL. */
+static const BundleCheckpoint *bundle_checkpoint_named(const BundleManifest *m, const char *name)
+{
+    return !strcmp(name, "init") ? &m->init : bundle_find_checkpoint(m, name);
+}
+
+/* Exports checkpoint CK from the store to SCRATCH and has QEMU import it as
+ * an internal snapshot. */
+static gboolean import_checkpoint(ReplayBundle *b, SnapStore *s, QmpClient *q,
+                                  const BundleCheckpoint *ck, const char *scratch, GError **error)
+{
+    FILE *f = fopen(scratch, "wbe");
+    if (!f) {
+        g_set_error(error, BUNDLE_ERROR, BUNDLE_ERROR_IO, "%s: %s", scratch, g_strerror(errno));
+        return FALSE;
+    }
+    GError *e = NULL;
+    gboolean ok = snap_store_export(s, ck->snapshot, f, &e);
+    if (fclose(f) != 0 && ok) {
+        g_set_error(error, BUNDLE_ERROR, BUNDLE_ERROR_IO, "%s: %s", scratch, g_strerror(errno));
+        return FALSE;
+    }
+    if (!ok) {
+        g_set_error(error, BUNDLE_ERROR, BUNDLE_ERROR_CORRUPT,
+                    "checkpoint %s (snapshot %s in %s): %s", ck->name, ck->snapshot, b->store_path,
+                    e->message);
+        g_error_free(e);
+        return FALSE;
+    }
+    g_autoptr(JsonObject) args = json_object_new();
+    json_object_set_string_member(args, "name", ck->name);
+    json_object_set_string_member(args, "path", scratch);
+    json_object_set_int_member(args, "icount", (gint64)ck->icount);
+    json_object_set_int_member(args, "vm-clock-ns", (gint64)ck->virtual_ns);
+    if (!qmp_client_call(q, "itc-snapshot-import", args, NULL, 120000, error)) {
+        g_prefix_error(error, "importing checkpoint %s: ", ck->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean replay_bundle_rehydrate(ReplayBundle *b, const char *const *names, GError **error)
+{
+    g_autoptr(GPtrArray) todo = g_ptr_array_new();
+    const BundleManifest *m = b->m;
+    if (!g_hash_table_contains(b->imported, "init"))
+        g_ptr_array_add(todo, (gpointer)&m->init);
+    for (guint i = 0; names ? names[i] != NULL : i < m->checkpoints->len; i++) {
+        const BundleCheckpoint *ck = names ? bundle_checkpoint_named(m, names[i])
+                                           : &g_array_index(m->checkpoints, BundleCheckpoint, i);
+        if (ck && ck != &m->init && !g_hash_table_contains(b->imported, ck->name))
+            g_ptr_array_add(todo, (gpointer)ck);
+    }
+    if (!todo->len)
+        return TRUE;
+    SnapStore *s = snap_store_open(b->store_path, error);
+    if (!s) {
+        g_prefix_error(error, "checkpoint store of %s: ", b->bundle_dir);
+        return FALSE;
+    }
+    /* A short-lived, paused, non-replaying QEMU with the work qcow2 does the
+     * imports: a replay QEMU needs "init" before it starts. */
+    QemuArgs a = {
+        .qemu = b->inst->qemu,
+        .smp = 1,
+        .icount_shift = m->icount_shift,
+        .drive = b->qcow2_path,
+        .kernel = b->fsw_path,
+        .start_paused = TRUE,
+    };
+    QemuRun *r = qemu_run_start(&a, b->workdir, "rehydrate", QEMU_STDIN_NULL, NULL, error);
+    gboolean ok = r != NULL;
+    g_autofree char *scratch = g_build_filename(b->workdir, "checkpoint.stream", NULL);
+    for (guint i = 0; ok && i < todo->len; i++) {
+        const BundleCheckpoint *ck = todo->pdata[i];
+        ok = import_checkpoint(b, s, r->qmp, ck, scratch, error);
+        if (ok)
+            g_hash_table_add(b->imported, g_strdup(ck->name));
+    }
+    g_unlink(scratch);
+    if (r)
+        qemu_run_quit(r);
+    snap_store_close(s);
+    return ok;
+}
+
 QemuRun *replay_bundle_start(ReplayBundle *b, const char *name, const char *snapshot,
                              const char *uart_path, GError **error)
 {
+    const char *const names[] = {snapshot, NULL};
+    if (!replay_bundle_rehydrate(b, names, error))
+        return NULL;
     QemuArgs a = replay_bundle_args(b, snapshot);
     return qemu_run_start(&a, b->workdir, name, QEMU_STDIN_NULL, uart_path, error);
 }

@@ -2,9 +2,10 @@
  *
  * A bundle is never modified: opening one for replay checks the manifest,
  * the QEMU version and the files' sha256, then decompresses the replay log
- * and copies the snapshot qcow2 into a private 0700 work directory (qcow2
- * internal snapshots are not visible through a backing-file overlay, so the
- * copy is what QEMU opens read-write). */
+ * into a private 0700 work directory with an empty qcow2.  The checkpoints
+ * live in the bundle's snapshot store; those a run needs are exported from
+ * it and imported into the qcow2 as internal snapshots (what QEMU's loadvm
+ * and reverse execution load) by replay_bundle_rehydrate(). */
 #pragma once
 #include <glib.h>
 
@@ -25,7 +26,9 @@ typedef struct {
     const QemuInstall *inst; /* borrowed */
     char *workdir;           /* private, removed by replay_bundle_close() */
     char *log_path;          /* decompressed replay log */
-    char *qcow2_path;        /* private copy of the checkpoints */
+    char *qcow2_path;        /* work qcow2: the imported checkpoints */
+    char *store_path;        /* BUNDLE/<checkpoint_store> */
+    GHashTable *imported;    /* names of the checkpoints in the qcow2 */
     char *fsw_path;          /* BUNDLE/fsw.elf */
 } ReplayBundle;
 
@@ -42,6 +45,12 @@ QemuRun *replay_start(const QemuInstall *inst, const char *workdir, const char *
                       const char *log_path, const char *qcow2_path, const char *fsw_path,
                       int icount_shift, char **extra, const char *snapshot, const char *uart_path,
                       GError **error);
+/* Imports the checkpoints NAMES (NULL-terminated, "init" or ckpt-NNNN;
+ * NULL: all of them) into the work qcow2; "init" always, none twice.  A
+ * damaged checkpoint is a BUNDLE_ERROR_CORRUPT naming it. */
+gboolean replay_bundle_rehydrate(ReplayBundle *b, const char *const *names, GError **error);
+/* Starts a paused replay from SNAPSHOT (imported first if it is a bundle
+ * checkpoint). */
 QemuRun *replay_bundle_start(ReplayBundle *b, const char *name, const char *snapshot,
                              const char *uart_path, GError **error);
 /* What replay_bundle_start() passes to QEMU, for callers that add to it

@@ -61,27 +61,13 @@ def plain_run_seconds(d):
 
 
 def strip_checkpoints(src, dst):
-    """A copy of bundle SRC with only the start snapshot ("init")."""
+    """A copy of bundle SRC with only the start snapshot ("init"): the store
+    keeps the others, but the manifest no longer lists them, so `itc debug`
+    imports "init" alone."""
     shutil.copytree(src, dst)
-    qimg = os.path.join(itctest.BUILD, "qemu-build", "qemu-img")
     with open(os.path.join(dst, "manifest.json")) as f:
         m = json.load(f)
-    q = os.path.join(dst, m["snapshots"]["file"])
-    raw = q[:-4] if q.endswith(".zst") else q
-    if raw != q:
-        subprocess.run(["zstd", "-q", "-d", "-f", q, "-o", raw], check=True)
-    for c in m["checkpoints"]:
-        subprocess.run([qimg, "snapshot", "-d", c["name"], raw], check=True)
-    if raw != q:
-        subprocess.run(["zstd", "-q", "-f", "--rm", raw, "-o", q], check=True)
     m["checkpoints"] = []
-    import hashlib
-    h = hashlib.sha256()
-    with open(q, "rb") as f:
-        for blk in iter(lambda: f.read(1 << 20), b""):
-            h.update(blk)
-    m["snapshots"]["sha256"] = h.hexdigest()
-    m["snapshots"]["size"] = os.path.getsize(q)
     with open(os.path.join(dst, "manifest.json"), "w") as f:
         json.dump(m, f, indent=2)
 

@@ -30,20 +30,30 @@ EVERY = 100000000
 
 def check_manifest(bundle, m):
     check_eq(m["format"], "itc-bundle", "manifest format")
-    check_eq(m["version"], 1, "manifest version")
+    check_eq(m["version"], 2, "manifest version")
     check_eq(m["machine"], "gr740", "machine")
     check_eq(m["smp"], 1, "smp")
     check_eq(m["icount_shift"], 2, "default icount shift (250 MHz)")
     check_eq(m["qemu_version"], bt.qemu_version(), "qemu_version")
     check_eq(m["fsw"]["sha256"], bt.sha256(fswtest.FSW_ELF), "fsw sha256 (of build/fsw/fsw.elf)")
     check_eq(m["input"]["sha256"], bt.sha256(fswtest.ANOMALY_INPUT), "input sha256")
-    for key in ("fsw", "input", "replay_log", "uart", "snapshots"):
+    for key in ("fsw", "input", "replay_log", "uart"):
         path = os.path.join(bundle, m[key]["file"])
         check(os.path.isfile(path), "%s file %s missing" % (key, path))
         check_eq(os.path.getsize(path), m[key]["size"], "%s size" % key)
         check_eq(bt.sha256(path), m[key]["sha256"], "%s sha256" % key)
     with open(os.path.join(bundle, m["replay_log"]["file"]), "rb") as f:
         check(f.read(4) == b"\x28\xb5\x2f\xfd", "replay log is not zstd")
+    # the checkpoints are in the bundle's snapshot store: every one exports
+    # (checksums verified) to the stream QEMU saved; "init" is at icount 0
+    store = os.path.join(bundle, m["checkpoint_store"])
+    check_eq(m["checkpoint_store"], "checkpoints", "checkpoint store directory")
+    check_eq((m["init"]["name"], m["init"]["icount"]), ("init", 0), "init checkpoint")
+    ids = [m["init"]["snapshot"]] + [c["snapshot"] for c in m["checkpoints"]]
+    check_eq(len(set(ids)), len(ids), "distinct store snapshots per checkpoint")
+    listed = bt.ok("snap", "ls", "--store", store, "--json").json()
+    check_eq(sorted(s["id"] for s in listed), sorted(ids), "store contents vs the manifest")
+    bt.ok("snap", "verify", "--store", store)
     check(m["replay_log"]["uncompressed_size"] > m["replay_log"]["size"],
           "replay log not compressed")
     for a in m["argv"]:
@@ -189,16 +199,27 @@ def body():
         json.dump(mm, f)
     bt.expect_rc(2, ["replay.bin.zst", "truncated"], "replay", trunc, env=env)
 
+    # a damaged checkpoint store: a flipped byte in the middle of every pack
+    # (each pack holds only pages of the checkpoint whose ingest wrote it, so
+    # "init" is damaged too); the error names the checkpoint and the block
     damaged = copy_bundle(bundle, d, "damaged-checkpoints")
-    q = os.path.join(damaged, m["snapshots"]["file"])
-    with open(q, "r+b") as f:
-        f.seek(os.path.getsize(q) // 2)
-        b = f.read(1)
-        f.seek(-1, 1)
-        f.write(bytes([b[0] ^ 0xFF]))
-    bt.expect_rc(2, ["checkpoints.qcow2", "damaged"], "replay", damaged, env=env)
-    bt.expect_rc(2, ["checkpoints.qcow2", "damaged"], "restore", damaged, "--at", "ckpt-0002",
-                 env=env)
+    packs = os.path.join(damaged, m["checkpoint_store"], "packs")
+    for name in os.listdir(packs):
+        if not name.endswith(".pack"):
+            continue
+        q = os.path.join(packs, name)
+        with open(q, "r+b") as f:
+            f.seek(os.path.getsize(q) // 2)
+            b = f.read(1)
+            f.seek(-1, 1)
+            f.write(bytes([b[0] ^ 0xFF]))
+    bt.expect_rc(2, ["checkpoint init", "pack", "block"], "replay", damaged, env=env)
+    bt.expect_rc(2, ["checkpoint init", "pack", "block"], "restore", damaged, "--at",
+                 "ckpt-0002", env=env)
+    # the store missing altogether
+    gone = copy_bundle(bundle, d, "no-checkpoints")
+    shutil.rmtree(os.path.join(gone, m["checkpoint_store"]))
+    bt.expect_rc(2, ["checkpoint store is missing"], "replay", gone, env=env)
 
     bt.expect_rc(2, ["no such bundle"], "replay", os.path.join(d, "does-not-exist"), env=env)
     bt.expect_rc(2, ["no such bundle"], "info", os.path.join(d, "does-not-exist"))

@@ -13,6 +13,7 @@ import subprocess
 import time
 
 import itctest
+import bundletest as bt
 import fswtest
 from itctest import check, check_eq
 
@@ -39,9 +40,9 @@ def main():
     log = os.path.join(d, "replay.bin")
     subprocess.run(["zstd", "-q", "-d", os.path.join(bundle, "replay.bin.zst"), "-o", log],
                    check=True)
+    # the checkpoints from the bundle's store, as qcow2 internal snapshots
     qcow2 = os.path.join(d, "ckpt.qcow2")
-    subprocess.run(["zstd", "-q", "-d", os.path.join(bundle, "checkpoints.qcow2.zst"), "-o",
-                    qcow2], check=True)
+    bt.rehydrate(bundle, qcow2, d)
 
     sock = os.path.join(d, "qmp.sock")
     lst = itctest.qmp_listener(sock)

@@ -97,3 +97,43 @@ def check_no_stray_qemu(marker, what):
 def qemu_version():
     with open(os.path.join(itctest.BUILD, "qemu-build", "itc-qemu-version")) as f:
         return f.read().strip()
+
+
+def rehydrate(bundle, qcow2, d):
+    """Build QCOW2 with the bundle's checkpoints ("init" and every ckpt-NNNN)
+    as internal snapshots, the way `itc debug` does: each is exported from
+    the bundle's snapshot store (`itc snap export`) and imported by a paused
+    plain QEMU (itc-snapshot-import).  Returns the manifest."""
+    with open(os.path.join(bundle, "manifest.json")) as f:
+        m = json.load(f)
+    store = os.path.join(bundle, m["checkpoint_store"])
+    subprocess.run([itctest.QEMU_IMG, "create", "-q", "-f", "qcow2", qcow2, "1M"], check=True)
+    sock = os.path.join(d, "rehydrate.qmp")
+    lst = itctest.qmp_listener(sock)
+    p = itctest.spawn([itctest.QEMU, "-M", "gr740", "-display", "none", "-monitor", "none",
+                       "-serial", "null", "-serial", "null", "-serial", "null",
+                       "-drive", "if=none,id=ckpt,file=%s,format=qcow2" % qcow2,
+                       "-kernel", os.path.join(bundle, "fsw.elf"), "-qmp", "unix:" + sock, "-S"],
+                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                      stderr=subprocess.PIPE)
+    qmp = itctest.accept_qmp(lst, p)
+    stream = os.path.join(d, "rehydrate.stream")
+    # bad requests: a clear QMP error, nothing created
+    for cmd, args, needle in (
+            ("itc-snapshot-import", {"name": "x", "path": stream + ".missing", "icount": 0,
+                                     "vm-clock-ns": 0}, "No such file"),
+            ("itc-snapshot-export", {"name": "nope", "path": stream}, "no snapshot 'nope'")):
+        try:
+            qmp.cmd(cmd, **args)
+            raise TestFailure("%s %r succeeded" % (cmd, args))
+        except TestFailure as e:
+            check(needle in str(e), "%s error %r does not say %r" % (cmd, str(e), needle))
+    for c in [m["init"]] + m["checkpoints"]:
+        ok("snap", "export", c["snapshot"], "--store", store, "-o", stream)
+        r = qmp.cmd("itc-snapshot-import", name=c["name"], path=stream, icount=c["icount"],
+                    **{"vm-clock-ns": c["virtual_ns"]})
+        check(r["size"] == os.path.getsize(stream), "itc-snapshot-import of %s: %r"
+              % (c["name"], r))
+    qmp.cmd("quit")
+    p.wait(30)
+    return m

@@ -210,8 +210,8 @@ class QMP:
             raise TestFailure("QMP: connection closed")
         return json.loads(line)
 
-    def cmd(self, name, **args):
-        msg = {"execute": name}
+    def cmd(self, execute, **args):
+        msg = {"execute": execute}
         if args:
             msg["arguments"] = args
         self.f.write((json.dumps(msg) + "\n").encode())
@@ -222,7 +222,7 @@ class QMP:
                 self.events.append(r)
                 continue
             if "error" in r:
-                raise TestFailure("QMP %s failed: %s" % (name, r["error"].get("desc")))
+                raise TestFailure("QMP %s failed: %s" % (execute, r["error"].get("desc")))
             return r.get("return")
 
     def hmp(self, line):

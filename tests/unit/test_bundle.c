@@ -7,6 +7,7 @@
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define SHA_B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define SNAP_ID "00112233445566778899aabbccddeeff"
 
 static void set_file(BundleFile *f, const char *name, const char *sha, guint64 size)
 {
@@ -33,13 +34,15 @@ static BundleManifest *sample(void)
     set_file(&m->replay_log, "replay.bin.zst", SHA_A, 500);
     m->replay_log_uncompressed_size = 5000;
     set_file(&m->uart, "uart.log", SHA_B, 300);
-    set_file(&m->snapshots, "checkpoints.qcow2", SHA_A, 4096);
+    m->checkpoint_store = g_strdup("checkpoints");
+    m->init = (BundleCheckpoint){g_strdup("init"), 0, 0, 0, g_strdup(SNAP_ID)};
     m->icount_end = 1000000;
     m->virtual_ns_end = 4000000;
     m->final_digest = g_strdup(SHA_B);
     m->end_reason = g_strdup("--until icount:1000000");
     for (int i = 1; i <= 3; i++) {
-        BundleCheckpoint ck = {g_strdup_printf("ckpt-%04d", i), i * 200000, i * 800000, i * 50};
+        BundleCheckpoint ck = {g_strdup_printf("ckpt-%04d", i), i * 200000, i * 800000, i * 50,
+                               g_strdup_printf("%031x%d", 0xabc, i)};
         g_array_append_val(m->checkpoints, ck);
     }
     return m;
@@ -113,7 +116,8 @@ static void test_malformed_json(void)
     expect_bad("\"itc-bundle\"", "not a JSON object");
     expect_bad("{\"format\": \"something-else\", \"version\": 1}", "not an itc bundle");
     expect_bad("{\"version\": 1}", "missing field 'format'");
-    expect_bad("{\"format\": \"itc-bundle\", \"version\": 2}", "version 2 is not supported");
+    expect_bad("{\"format\": \"itc-bundle\", \"version\": 1}", "version 1 is not supported");
+    expect_bad("{\"format\": \"itc-bundle\", \"version\": 3}", "version 3 is not supported");
     expect_bad("{\"format\": \"itc-bundle\", \"version\": \"1\"}", "must be an integer");
     g_autofree char *full = sample_json();
     /* truncated anywhere: never accepted */
@@ -204,6 +208,13 @@ static void test_file_names_and_checkpoints(void)
     expect_bad(d, "not before icount_end");
     g_autofree char *f = edit("\"name\" : \"ckpt-0001\"", "\"name\" : \"init\",");
     expect_bad(f, "ckpt-NNNN");
+    /* store ids, the store directory and the start state */
+    g_autofree char *h = edit("\"snapshot\" : \"" SNAP_ID, "\"snapshot\" : \"../x\"");
+    expect_bad(h, "not a store id");
+    g_autofree char *i = edit("\"checkpoint_store\"", "\"checkpoint_store\" : \"../elsewhere\",");
+    expect_bad(i, "checkpoint_store '../elsewhere' is not a plain name");
+    g_autofree char *j = edit("\"name\" : \"init\"", "\"name\" : \"ckpt-0000\",");
+    expect_bad(j, "must be named 'init'");
     g_autofree char *full = sample_json();
     g_auto(GStrv) parts = g_strsplit(full, "\"checkpoints\" : [", 2);
     g_assert_nonnull(parts[1]);

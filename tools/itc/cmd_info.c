@@ -25,6 +25,45 @@ typedef struct {
     const BundleFile *f;
 } FileRow;
 
+/* Bytes of the regular files under DIR (recursively); -1 if DIR is not a
+ * directory. */
+static gint64 tree_bytes(const char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return -1;
+    gint64 total = 0;
+    const char *n;
+    while ((n = g_dir_read_name(d))) {
+        g_autofree char *p = g_build_filename(dir, n, NULL);
+        struct stat st;
+        if (lstat(p, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            total += MAX(tree_bytes(p), 0);
+        else if (S_ISREG(st.st_mode))
+            total += st.st_size;
+    }
+    g_dir_close(d);
+    return total;
+}
+
+static void json_checkpoint(JsonBuilder *b, const BundleCheckpoint *c)
+{
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, c->name);
+    json_builder_set_member_name(b, "icount");
+    json_builder_add_int_value(b, (gint64)c->icount);
+    json_builder_set_member_name(b, "virtual_ns");
+    json_builder_add_int_value(b, (gint64)c->virtual_ns);
+    json_builder_set_member_name(b, "uart_offset");
+    json_builder_add_int_value(b, (gint64)c->uart_offset);
+    json_builder_set_member_name(b, "snapshot");
+    json_builder_add_string_value(b, c->snapshot);
+    json_builder_end_object(b);
+}
+
 static const char *file_state(const char *dir, const BundleFile *f, guint64 *actual)
 {
     g_autofree char *p = g_build_filename(dir, f->file, NULL);
@@ -80,9 +119,10 @@ int cmd_info_main(int argc, char **argv)
     FileRow rows[] = {{"fsw", &m->fsw},
                       {"input", m->has_input ? &m->input : NULL},
                       {"replay_log", &m->replay_log},
-                      {"snapshots", &m->snapshots},
                       {"uart", &m->uart}};
-    gboolean files_ok = TRUE;
+    g_autofree char *store_dir = g_build_filename(dir, m->checkpoint_store, NULL);
+    gint64 store_bytes = tree_bytes(store_dir);
+    gboolean files_ok = store_bytes >= 0;
     if (json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
@@ -119,17 +159,18 @@ int cmd_info_main(int argc, char **argv)
             json_builder_end_object(b);
         }
         json_builder_end_array(b);
+        json_builder_set_member_name(b, "checkpoint_store");
+        json_builder_begin_object(b);
+        S("dir", m->checkpoint_store);
+        I("bytes", MAX(store_bytes, 0));
+        S("state", store_bytes >= 0 ? "ok" : "missing");
+        json_builder_end_object(b);
+        json_builder_set_member_name(b, "init");
+        json_checkpoint(b, &m->init);
         json_builder_set_member_name(b, "checkpoints");
         json_builder_begin_array(b);
-        for (guint i = 0; i < m->checkpoints->len; i++) {
-            BundleCheckpoint *c = &g_array_index(m->checkpoints, BundleCheckpoint, i);
-            json_builder_begin_object(b);
-            S("name", c->name);
-            I("icount", c->icount);
-            I("virtual_ns", c->virtual_ns);
-            I("uart_offset", c->uart_offset);
-            json_builder_end_object(b);
-        }
+        for (guint i = 0; i < m->checkpoints->len; i++)
+            json_checkpoint(b, &g_array_index(m->checkpoints, BundleCheckpoint, i));
         json_builder_end_array(b);
         json_builder_set_member_name(b, "faults");
         json_builder_add_value(b, json_from_string(m->faults_json, NULL));
@@ -165,16 +206,22 @@ int cmd_info_main(int argc, char **argv)
             g_autofree char *h = cli_human_bytes(rows[i].f->size);
             printf("  %-11s %-18s %10s  %s\n", rows[i].role, rows[i].f->file, h, state);
         }
+        g_autofree char *sd = g_strconcat(m->checkpoint_store, "/", NULL);
+        g_autofree char *sh = cli_human_bytes(MAX(store_bytes, 0));
+        printf("  %-11s %-18s %10s  %s\n", "checkpoints", sd, sh,
+               store_bytes >= 0 ? "ok (snapshot store)" : "missing");
         if (m->replay_log.size && m->icount_end)
             printf("replay log   %" G_GUINT64_FORMAT " bytes uncompressed, %.3f bytes (zstd) "
                    "per 1000 instructions\n",
                    m->replay_log_uncompressed_size,
                    m->replay_log.size * 1000.0 / (double)m->icount_end);
         printf("checkpoints  %u (plus 'init' at icount 0)\n", m->checkpoints->len);
-        for (guint i = 0; i < m->checkpoints->len; i++) {
-            BundleCheckpoint *c = &g_array_index(m->checkpoints, BundleCheckpoint, i);
-            printf("  %-10s icount %13" G_GUINT64_FORMAT "  %10.6f s  uart %" G_GUINT64_FORMAT "\n",
-                   c->name, c->icount, c->virtual_ns / 1e9, c->uart_offset);
+        for (guint i = 0; i <= m->checkpoints->len; i++) {
+            const BundleCheckpoint *c =
+                i ? &g_array_index(m->checkpoints, BundleCheckpoint, i - 1) : &m->init;
+            printf("  %-10s icount %13" G_GUINT64_FORMAT "  %10.6f s  uart %-8" G_GUINT64_FORMAT
+                   "  snapshot %.12s\n",
+                   c->name, c->icount, c->virtual_ns / 1e9, c->uart_offset, c->snapshot);
         }
         g_autoptr(GPtrArray) faults =
             fault_list_parse(m->faults_json, strlen(m->faults_json), "faults", TRUE, NULL);

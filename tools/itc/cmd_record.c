@@ -18,9 +18,9 @@ static const char usage_text[] =
     "\n"
     "Runs the flight software on an emulated GR740 (-M gr740, one CPU) under icount\n"
     "with QEMU record/replay, then replays the recording once to take checkpoints\n"
-    "(qcow2 internal snapshots) and to verify that the replay reaches the same final\n"
-    "state.  Writes a self-contained bundle directory: manifest.json, replay.bin.zst,\n"
-    "checkpoints.qcow2.zst, fsw.elf, input.txt, uart.log.\n"
+    "and to verify that the replay reaches the same final state.  Writes a\n"
+    "self-contained bundle directory: manifest.json, replay.bin.zst, checkpoints/\n"
+    "(a deduplicating snapshot store, see itc snap), fsw.elf, input.txt, uart.log.\n"
     "\n"
     "options:\n"
     "  -o, --output BUNDLE      bundle directory to create (must not exist or be empty)\n"
@@ -301,7 +301,8 @@ int cmd_record_main(int argc, char **argv)
         I("bundle_bytes", bundle_bytes);
         I("replay_log_bytes", m->replay_log.size);
         I("replay_log_uncompressed_bytes", m->replay_log_uncompressed_size);
-        I("snapshots_bytes", m->snapshots.size);
+        I("checkpoint_store_bytes", st.store_bytes);
+        D("checkpoint_store_seconds", st.store_seconds);
         I("uart_bytes", m->uart.size);
         D("log_bytes_per_1000_insns", per_1000);
         D("log_uncompressed_bytes_per_1000_insns", per_1000_raw);
