@@ -753,14 +753,41 @@ static const struct {
     {"gc", do_gc},         {"stats", do_stats},   {"diff", do_diff},
 };
 
+static const char usage_text[] =
+    "usage: itc snap VERB [--store DIR] [--json] [ARGS]\n"
+    "\n"
+    "A content-addressed store of QEMU migration streams (snapshots/FORMAT.md):\n"
+    "RAM pages are deduplicated across snapshots and zstd-compressed in packs; a\n"
+    "snapshot is a small checksummed manifest.  A bundle's checkpoints/ is one.\n"
+    "\n"
+    "  ingest FILE|-          store a stream (a pipe is fine); prints the new id last\n"
+    "         [--level N]     zstd level 1..19 (default 3)\n"
+    "  export ID [-o FILE]    write the stream back, byte-identical (default stdout)\n"
+    "  ls                     list the snapshots\n"
+    "  show ID                a snapshot's sections, devices and RAM blocks\n"
+    "  verify                 check every checksum; names each damaged object\n"
+    "  rm ID                  remove a snapshot (gc frees its pages)\n"
+    "  gc                     drop unreferenced blocks and packs\n"
+    "  stats                  logical vs stored bytes, dedup and compression ratios\n"
+    "  diff A B [--elf FSW]   changed device fields and RAM pages; with --elf the\n"
+    "         [--ram-base A]  changed bytes as FSW symbols (RAM base 0x40000000)\n"
+    "\n"
+    "IDs may be abbreviated to a unique prefix.  The store is --store DIR or\n"
+    "$ITC_STORE.  exit status: 0 ok, 1 diff found differences, 2 bad input or\n"
+    "damage (verify, or a damaged object in the way).\n";
+
 int cmd_snap_main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: itc snap <verb> [--store DIR] [--json] ...\nverbs:");
-        for (gsize i = 0; i < G_N_ELEMENTS(verbs); i++)
-            fprintf(stderr, " %s", verbs[i].verb);
-        fprintf(stderr, "\n");
+        fputs(usage_text, stderr);
         return CLI_BAD_INPUT;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ||
+            (i == 1 && !strcmp(argv[i], "help"))) {
+            fputs(usage_text, stdout);
+            return CLI_OK;
+        }
     }
     for (gsize i = 0; i < G_N_ELEMENTS(verbs); i++) {
         if (strcmp(argv[1], verbs[i].verb))
