@@ -10,8 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define GR740_RAM_BASE 0x0 /* SDRAM starts at address 0 on the GR740 */
-
 struct QemuProc {
     pid_t pid;
     int stdin_fd; /* write end of QEMU's stdin pipe, or -1 */
@@ -418,51 +416,25 @@ QmpClient *qemu_proc_connect_qmp(QemuProc *p, const char *socket_path, int timeo
     }
 }
 
-char *qemu_state_digest(QmpClient *qmp, const char *scratch_dir, GError **error)
+char *qemu_state_digest(QmpClient *qmp, GError **error)
 {
-    g_autoptr(JsonNode) sum = NULL;
-    if (!qmp_client_call(qmp, "query-memory-size-summary", NULL, &sum, 10000, error))
+    g_autoptr(JsonNode) res = NULL;
+    if (!qmp_client_call(qmp, "itc-ram-digest", NULL, &res, 120000, error))
         return NULL;
-    gint64 ram =
-        JSON_NODE_HOLDS_OBJECT(sum)
-            ? json_object_get_int_member_with_default(json_node_get_object(sum), "base-memory", 0)
-            : 0;
-    if (ram <= 0 || ram > (gint64)4 << 30) {
+    const char *ram =
+        JSON_NODE_HOLDS_OBJECT(res)
+            ? json_object_get_string_member_with_default(json_node_get_object(res), "sha256", NULL)
+            : NULL;
+    if (!ram || strlen(ram) != 64) {
         g_set_error(error, QEMU_PROC_ERROR, QEMU_PROC_ERROR_IO,
-                    "query-memory-size-summary: implausible RAM size %" G_GINT64_FORMAT, ram);
+                    "itc-ram-digest: no sha256 in the reply");
         return NULL;
     }
-    g_autofree char *path = g_build_filename(scratch_dir, "ram.dump", NULL);
-    g_autoptr(JsonObject) args = json_object_new();
-    json_object_set_int_member(args, "val", GR740_RAM_BASE);
-    json_object_set_int_member(args, "size", ram);
-    json_object_set_string_member(args, "filename", path);
-    if (!qmp_client_call(qmp, "pmemsave", args, NULL, 120000, error))
-        return NULL;
     g_autofree char *regs = NULL;
-    if (!qmp_client_hmp(qmp, "info registers", &regs, 10000, error)) {
-        g_unlink(path);
+    if (!qmp_client_hmp(qmp, "info registers", &regs, 10000, error))
         return NULL;
-    }
     g_autoptr(GChecksum) h = g_checksum_new(G_CHECKSUM_SHA256);
-    FILE *f = fopen(path, "rb");
-    guint64 total = 0;
-    if (f) {
-        g_autofree guchar *buf = g_malloc(1 << 20);
-        size_t n;
-        while ((n = fread(buf, 1, 1 << 20, f)) > 0) {
-            g_checksum_update(h, buf, n);
-            total += n;
-        }
-        fclose(f);
-    }
-    g_unlink(path);
-    if (total != (guint64)ram) {
-        g_set_error(error, QEMU_PROC_ERROR, QEMU_PROC_ERROR_IO,
-                    "pmemsave wrote %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT " RAM bytes", total,
-                    ram);
-        return NULL;
-    }
+    g_checksum_update(h, (const guchar *)ram, 64);
     g_checksum_update(h, (const guchar *)regs, strlen(regs));
     return g_strdup(g_checksum_get_string(h));
 }

@@ -102,10 +102,10 @@ char *qemu_proc_stderr_tail(QemuProc *p);
 QmpClient *qemu_proc_connect_qmp(QemuProc *p, const char *socket_path, int timeout_ms,
                                  GError **error);
 
-/* SHA-256 (hex) over the whole guest RAM (pmemsave from 0, size from
- * query-memory-size-summary, via a file in SCRATCH_DIR) and the text of
- * "info registers": the state digest that record and replay compare. */
-char *qemu_state_digest(QmpClient *qmp, const char *scratch_dir, GError **error);
+/* SHA-256 (hex) over the guest RAM digest (itc-ram-digest: the non-zero
+ * pages, hashed in QEMU) and the text of "info registers": the state digest
+ * that record and replay compare.  The VM must be stopped. */
+char *qemu_state_digest(QmpClient *qmp, GError **error);
 
 /* A started QEMU with its QMP connection. */
 typedef struct {

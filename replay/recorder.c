@@ -474,7 +474,7 @@ static gboolean record_pass(const RecordOptions *o, const char *rundir, const ch
     if (ok) {
         ok = qmp_client_call(r->qmp, "stop", NULL, NULL, 30000, error) &&
              replay_read_clock(r, &res->icount_end, &res->virtual_ns_end, error) &&
-             (res->digest = qemu_state_digest(r->qmp, rundir, error)) != NULL;
+             (res->digest = qemu_state_digest(r->qmp, error)) != NULL;
     }
     if (ok) {
         g_autoptr(GPtrArray) q = fault_query(r->qmp, error);
@@ -656,7 +656,7 @@ static gboolean checkpoint_pass(const RecordOptions *o, const char *bdir, const 
     if (ok)
         ok = replay_run_to_end(r, replay_timeout_ms(res->icount_end), error) &&
              replay_read_clock(r, &end, NULL, error) &&
-             (digest = qemu_state_digest(r->qmp, rundir, error)) != NULL;
+             (digest = qemu_state_digest(r->qmp, error)) != NULL;
     g_autoptr(GPtrArray) replayed = ok ? fault_query(r->qmp, error) : NULL;
     ok = ok && replayed && store_checkpoints(r, bdir, rundir, m, stats, error);
     qemu_run_quit(r);

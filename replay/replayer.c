@@ -360,7 +360,7 @@ gboolean replay_bundle_verify(ReplayBundle *b, ReplayVerdict *v, GError **error)
     }
     ok = ok && replay_run_to_end(r, replay_timeout_ms(b->m->icount_end), error) &&
          replay_read_clock(r, &v->icount_end, NULL, error) &&
-         (v->digest = qemu_state_digest(r->qmp, b->workdir, error)) != NULL;
+         (v->digest = qemu_state_digest(r->qmp, error)) != NULL;
     g_autoptr(GPtrArray) faults = ok ? fault_query(r->qmp, error) : NULL;
     ok = ok && faults;
     qemu_run_quit(r);
