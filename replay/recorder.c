@@ -533,29 +533,12 @@ static gboolean store_checkpoint(QemuRun *r, SnapStore *s, BundleCheckpoint *ck,
     }
     if (!strcmp(ck->name, "init"))
         ck->virtual_ns = (guint64)vclock;
-    int fd = open(scratch, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    FILE *f = fopen(scratch, "rbe");
+    if (!f)
         return fail(error, RECORDER_ERROR_FAILED, "%s: %s", scratch, g_strerror(errno));
-    SnapIngest *in = snap_store_ingest_begin(s, 3, error);
-    gboolean ok = in != NULL;
-    g_autofree guint8 *buf = g_malloc(1 << 20);
-    ssize_t n;
-    while (ok && (n = read(fd, buf, 1 << 20)) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            ok = fail(error, RECORDER_ERROR_FAILED, "%s: %s", scratch, g_strerror(errno));
-        else
-            ok = snap_ingest_feed(in, buf, (gsize)n, error);
-    }
-    close(fd);
+    ck->snapshot = snap_store_ingest_file(s, f, scratch, 3, NULL, NULL, NULL, error);
+    fclose(f);
     g_unlink(scratch);
-    if (!ok) {
-        if (in)
-            snap_ingest_abort(in);
-        return FALSE;
-    }
-    ck->snapshot = snap_ingest_commit(in, error);
     return ck->snapshot != NULL;
 }
 

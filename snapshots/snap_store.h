@@ -38,6 +38,12 @@ gboolean snap_ingest_feed(SnapIngest *in, const guint8 *buf, gsize len, GError *
 /* Returns the new snapshot id (g_free it). Frees in either case. */
 char *snap_ingest_commit(SnapIngest *in, GError **error);
 void snap_ingest_abort(SnapIngest *in);
+/* Ingests everything F holds (a file or a pipe; NAME names it in errors),
+ * calling PROGRESS (optional) with the bytes read so far; *TOTAL (optional)
+ * gets the stream length.  Returns the new id (g_free it). */
+char *snap_store_ingest_file(SnapStore *s, FILE *f, const char *name, int zstd_level,
+                             void (*progress)(void *opaque, guint64 bytes), void *opaque,
+                             guint64 *total, GError **error);
 
 /* Writes the stream; verifies length and XXH3-128 at the end. */
 gboolean snap_store_export(SnapStore *s, const char *id, FILE *out, GError **error);

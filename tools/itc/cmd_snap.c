@@ -69,6 +69,11 @@ static int fail(GError *e)
     return rc;
 }
 
+static void ingest_progress(void *opaque, guint64 bytes)
+{
+    cli_progress_update(opaque, bytes);
+}
+
 static int do_ingest(SnapStore *s, SnapOpts *o)
 {
     if (o->args->len != 1)
@@ -78,32 +83,14 @@ static int do_ingest(SnapStore *s, SnapOpts *o)
     if (!f)
         return cli_error("cannot open %s: %s", path, g_strerror(errno));
     GError *e = NULL;
-    SnapIngest *in = snap_store_ingest_begin(s, o->level, &e);
     CliProgress pr;
     cli_progress_start(&pr, "ingest", 0);
     guint64 total = 0;
-    gboolean ok = in != NULL;
-    /* 64 KiB reads: each piece is hashed and parsed while in cache (larger
-     * reads and mmap both measured slower) */
-    g_autofree guint8 *buf = g_malloc(1 << 16);
-    size_t n;
-    while (ok && (n = fread(buf, 1, 1 << 16, f)) > 0) {
-        ok = snap_ingest_feed(in, buf, n, &e);
-        total += n;
-        cli_progress_update(&pr, total);
-    }
+    g_autofree char *id =
+        snap_store_ingest_file(s, f, path, o->level, ingest_progress, &pr, &total, &e);
     cli_progress_end(&pr);
-    if (ok && ferror(f)) {
-        g_set_error(&e, SNAP_STORE_ERROR, SNAP_STORE_ERROR_IO, "read error on %s", path);
-        ok = FALSE;
-    }
     if (f != stdin)
         fclose(f);
-    if (!ok) {
-        snap_ingest_abort(in);
-        return fail(e);
-    }
-    g_autofree char *id = snap_ingest_commit(in, &e);
     if (!id)
         return fail(e);
     if (o->json) {
