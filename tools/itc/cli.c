@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int cli_error(const char *fmt, ...)
@@ -62,4 +63,25 @@ void cli_progress_end(CliProgress *p)
 char *cli_human_bytes(guint64 n)
 {
     return g_format_size_full(n, G_FORMAT_SIZE_IEC_UNITS);
+}
+
+gint64 cli_tree_bytes(const char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return -1;
+    gint64 total = 0;
+    const char *n;
+    while ((n = g_dir_read_name(d))) {
+        g_autofree char *p = g_build_filename(dir, n, NULL);
+        struct stat st;
+        if (lstat(p, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            total += MAX(cli_tree_bytes(p), 0);
+        else if (S_ISREG(st.st_mode))
+            total += st.st_size;
+    }
+    g_dir_close(d);
+    return total;
 }

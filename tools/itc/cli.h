@@ -27,3 +27,6 @@ void cli_progress_start(CliProgress *p, const char *label, guint64 total);
 void cli_progress_update(CliProgress *p, guint64 done);
 void cli_progress_end(CliProgress *p);
 char *cli_human_bytes(guint64 n);
+/* Bytes of the regular files under DIR, recursively; -1 if DIR is not a
+ * readable directory. */
+gint64 cli_tree_bytes(const char *dir);

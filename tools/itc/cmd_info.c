@@ -25,29 +25,6 @@ typedef struct {
     const BundleFile *f;
 } FileRow;
 
-/* Bytes of the regular files under DIR (recursively); -1 if DIR is not a
- * directory. */
-static gint64 tree_bytes(const char *dir)
-{
-    GDir *d = g_dir_open(dir, 0, NULL);
-    if (!d)
-        return -1;
-    gint64 total = 0;
-    const char *n;
-    while ((n = g_dir_read_name(d))) {
-        g_autofree char *p = g_build_filename(dir, n, NULL);
-        struct stat st;
-        if (lstat(p, &st) < 0)
-            continue;
-        if (S_ISDIR(st.st_mode))
-            total += MAX(tree_bytes(p), 0);
-        else if (S_ISREG(st.st_mode))
-            total += st.st_size;
-    }
-    g_dir_close(d);
-    return total;
-}
-
 static void json_checkpoint(JsonBuilder *b, const BundleCheckpoint *c)
 {
     json_builder_begin_object(b);
@@ -121,7 +98,7 @@ int cmd_info_main(int argc, char **argv)
                       {"replay_log", &m->replay_log},
                       {"uart", &m->uart}};
     g_autofree char *store_dir = g_build_filename(dir, m->checkpoint_store, NULL);
-    gint64 store_bytes = tree_bytes(store_dir);
+    gint64 store_bytes = cli_tree_bytes(store_dir);
     gboolean files_ok = store_bytes >= 0;
     if (json) {
         g_autoptr(JsonBuilder) b = json_builder_new();

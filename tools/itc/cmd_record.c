@@ -98,22 +98,6 @@ static void progress(void *opaque, const char *phase, guint64 icount, guint64 vn
     fflush(stderr);
 }
 
-static guint64 dir_size(const char *dir)
-{
-    guint64 total = 0;
-    GDir *d = g_dir_open(dir, 0, NULL);
-    const char *n;
-    while (d && (n = g_dir_read_name(d))) {
-        g_autofree char *p = g_build_filename(dir, n, NULL);
-        struct stat st;
-        if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
-            total += st.st_size;
-    }
-    if (d)
-        g_dir_close(d);
-    return total;
-}
-
 static gboolean parse_u64(const char *s, guint64 *out)
 {
     char *end;
@@ -269,7 +253,8 @@ int cmd_record_main(int argc, char **argv)
         qemu_install_clear(&inst);
         return rc;
     }
-    guint64 bundle_bytes = dir_size(out);
+    /* the whole directory, the checkpoint store included */
+    guint64 bundle_bytes = (guint64)MAX(cli_tree_bytes(out), 0);
     double per_1000 = m->icount_end ? m->replay_log.size * 1000.0 / m->icount_end : 0;
     double per_1000_raw =
         m->icount_end ? m->replay_log_uncompressed_size * 1000.0 / m->icount_end : 0;
