@@ -8,7 +8,6 @@ makes the FSW's loads of `mode` take data access exceptions (counted as
 uncorrectable, with the address from AHBSTAT); SET_MODE re-encodes the word
 and the errors stop."""
 # itc-test-timeout: 240
-import os
 import re
 
 import fswtest
@@ -18,23 +17,16 @@ from itctest import check, check_eq
 PKT = rb"EDAC [0-9a-f]{4} ce=(\d+) ue=(\d+) ahberr=(\d+) addr=([0-9a-f]{8}) pc=([0-9a-f]{8})"
 
 
-def send(run, line):
-    run.proc.stdin.write(line)
-    run.proc.stdin.flush()
-
-
 def body():
     fswtest.require_fsw()
     d = itctest.private_dir()
-    empty = os.path.join(d, "input.txt")
-    open(empty, "w").close()
-    run = fswtest.Run(d, "edac", input_path=empty)
+    run = fswtest.Run(d, "edac", interactive=True)
     try:
         run.wait_for(rb"EDAC SDRAM off, AHBSTAT 0x[0-9a-f]{8} irq \d+\r?\n", timeout=60)
         run.wait_for(rb"FSW: cyclic executive running", timeout=60)
         mode = fswtest.elf_symbols(fswtest.FSW_ELF)["mode"]
         q = run.qmp
-        send(run, b"EDAC 1\n")
+        run.send(b"EDAC 1\n")
         run.wait_for(rb"ACK [0-9a-f]{4} EDAC 1 ")
 
         # Correctable: reported, corrected.
@@ -48,7 +40,7 @@ def body():
         check_eq(int(m.group(6)), 0, "telemetry shows the corrected mode")
 
         # Rewrite the word (command), then a double-bit SEU: traps.
-        send(run, b"SET_MODE 2\n")
+        run.send(b"SET_MODE 2\n")
         run.wait_for(rb"ACK [0-9a-f]{4} SET_MODE 2 ")
         check_eq(itctest.read_word(q, mode), 2, "mode after SET_MODE 2")
         q.cmd("itc-inject-fault", kind="mem-seu", target="0x%x" % mode, mask=0x300)
@@ -58,7 +50,7 @@ def body():
         check(int(m.group(2), 16) < mode, "trap pc %s in the FSW code" % m.group(2))
 
         # SET_MODE re-encodes the word: no more traps.
-        send(run, b"SET_MODE 5\n")
+        run.send(b"SET_MODE 5\n")
         pat = (rb"ACK [0-9a-f]{4} SET_MODE 5 [^\n]*\n(?:[^\n]*\n)*?"
                rb"HK [^\n]* edac=\d+/(\d+) [^\n]*\n(?:[^\n]*\n)*?"
                rb"HK [^\n]* edac=\d+/(\d+) ")

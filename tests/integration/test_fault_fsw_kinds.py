@@ -10,7 +10,6 @@
   timer-drift     -> +10% for 500 ms: 5 extra ticks
 Tick counts are read over QMP with the VM stopped, against virtual time."""
 # itc-test-timeout: 300
-import os
 import re
 
 import fswtest
@@ -21,11 +20,6 @@ THSENS_STATUS = 0xFFA0A004
 TICK_NS = 10000000
 
 
-def send(run, line):
-    run.proc.stdin.write(line)
-    run.proc.stdin.flush()
-
-
 def hk_after(run, pos, field):
     """The value of FIELD in the first HK packet after byte POS."""
     rx = re.compile(rb"HK [0-9a-f]{4} [^\n]*\b" + field + rb"=(-?\d+)")
@@ -34,21 +28,10 @@ def hk_after(run, pos, field):
     return int(rx.search(run.output(), pos).group(1))
 
 
-def ticks_and_time(run, tick_addr):
-    q = run.qmp
-    q.cmd("stop")
-    t = itctest.read_word(q, tick_addr)
-    ns = q.cmd("itc-sim-time", clock="virtual")["time_ns"]
-    q.cmd("cont")
-    return t, ns
-
-
 def body():
     fswtest.require_fsw()
     d = itctest.private_dir()
-    empty = os.path.join(d, "input.txt")
-    open(empty, "w").close()
-    run = fswtest.Run(d, "kinds", input_path=empty)
+    run = fswtest.Run(d, "kinds", interactive=True)
     try:
         run.wait_for(rb"FSW: cyclic executive running", timeout=60)
         q = run.qmp
@@ -58,20 +41,20 @@ def body():
         pos = len(run.output())
         check_eq(hk_after(run, pos, b"rxfe"), 0, "no framing errors before")
         q.cmd("itc-inject-fault", kind="uart-error", target="apbuart0", mask=0x40)
-        send(run, b"PING\n")            # an RX interrupt reads the status
+        run.send(b"PING\n")            # an RX interrupt reads the status
         run.wait_for(rb"ACK [0-9a-f]{4} PING ")
         check_eq(hk_after(run, len(run.output()), b"rxfe"), 1, "HK rxfe after uart-error")
 
         # uart-corrupt: 'P' ^ 0x20 = 'p': unknown command.
         q.cmd("itc-inject-fault", kind="uart-corrupt", target="apbuart0", mask=0x20)
-        send(run, b"PING\n")
+        run.send(b"PING\n")
         run.wait_for(rb"ACK [0-9a-f]{4} NAK ")
         check_eq(hk_after(run, len(run.output()), b"cmderr"), 1, "HK cmderr after corrupt")
 
         # uart-drop: the junk byte before the command is lost.
         q.cmd("itc-inject-fault", kind="uart-drop", target="apbuart0", count=1)
         pos = len(run.output())
-        send(run, b"XSET_MODE 3\n")
+        run.send(b"XSET_MODE 3\n")
         run.wait_for(rb"(?s).{%d}.*ACK [0-9a-f]{4} SET_MODE 3 " % pos)
 
         # reg-stuck: thermal sensor DATA field stuck at 0x7f for 1.5 s.
@@ -84,21 +67,21 @@ def body():
         check(hk_after(run, len(run.output()), b"temp") != 127, "HK temp after release")
 
         # timer-lost-ticks for 200 ms (20 ticks of 10 ms).
-        t0, v0 = ticks_and_time(run, tick)
+        t0, v0 = run.ticks_and_time(tick)
         q.cmd("itc-inject-fault", kind="timer-lost-ticks", target="gptimer0.0",
               **{"duration-ns": 200000000})
         run.wait_for(rb"(?s).{%d}.*HK [^\n]*\n" % len(run.output()), timeout=120)
-        t1, v1 = ticks_and_time(run, tick)
+        t1, v1 = run.ticks_and_time(tick)
         lag = (v1 - v0) // TICK_NS - (t1 - t0)
         check(19 <= lag <= 21, "ticks lost: %d (want 20; %d ticks in %d ns)"
               % (lag, t1 - t0, v1 - v0))
 
         # timer-drift +10% for 500 ms: 5 extra ticks.
-        t0, v0 = ticks_and_time(run, tick)
+        t0, v0 = run.ticks_and_time(tick)
         q.cmd("itc-inject-fault", kind="timer-drift", target="gptimer0", level=100000,
               **{"duration-ns": 500000000})
         run.wait_for(rb"(?s).{%d}.*HK [^\n]*\n.*HK [^\n]*\n" % len(run.output()), timeout=120)
-        t1, v1 = ticks_and_time(run, tick)
+        t1, v1 = run.ticks_and_time(tick)
         extra = (t1 - t0) - (v1 - v0) // TICK_NS
         check(4 <= extra <= 6, "extra ticks from drift: %d (want 5)" % extra)
         states = {f["kind"]: f["state"] for f in q.cmd("query-itc-faults")}

@@ -21,15 +21,6 @@ TICK_NS = 10000000
 PAUSE_S = 0.4
 
 
-def ticks_and_time(run, tick_addr):
-    q = run.qmp
-    q.cmd("stop")
-    t = itctest.read_word(q, tick_addr)
-    ns = q.cmd("itc-sim-time", clock="virtual")["time_ns"]
-    q.cmd("cont")
-    return t, ns
-
-
 def body():
     fswtest.require_fsw()
     d = itctest.private_dir()
@@ -37,13 +28,13 @@ def body():
     try:
         run.wait_for(rb"FSW: cyclic executive running", timeout=60)
         tick = fswtest.elf_symbols(fswtest.FSW_ELF)["tick_count"]
-        t0, v0 = ticks_and_time(run, tick)
+        t0, v0 = run.ticks_and_time(tick)
         for _ in range(3):
             os.kill(run.proc.pid, signal.SIGSTOP)
             time.sleep(PAUSE_S)
             os.kill(run.proc.pid, signal.SIGCONT)
             time.sleep(0.2)
-        t1, v1 = ticks_and_time(run, tick)
+        t1, v1 = run.ticks_and_time(tick)
         lag = (v1 - v0) // TICK_NS - (t1 - t0)
         check((v1 - v0) >= 10 * TICK_NS, "virtual time hardly moved: %d ns" % (v1 - v0))
         check(-1 <= lag <= 1, "the FSW lost %d timer ticks (%d ticks in %d ns of virtual "

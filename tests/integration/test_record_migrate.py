@@ -9,56 +9,25 @@ Skips (77) without the SPARC cross compiler."""
 # itc-test-timeout: 240
 import hashlib
 import os
-import subprocess
 import time
 
 import bundletest as bt
 import itctest
 from itctest import check, check_eq
 
-LOOP = r"""
-    .section .text.start, "ax"
-    .global _start
-_start:
-    set     0x1000, %g2
-1:  add     %g1, 1, %g1
-    st      %g1, [%g2]
-    ba      1b
-     nop
-"""
-
-
-def start(d, mode, rr, name, elf):
-    sock = os.path.join(d, name + ".qmp")
-    lst = itctest.qmp_listener(sock)
-    err = open(os.path.join(d, name + ".stderr"), "w")
-    p = itctest.spawn([itctest.QEMU, "-M", "gr740", "-smp", "1", "-display", "none",
-                       "-monitor", "none", "-serial", "null", "-serial", "null",
-                       "-serial", "null", "-action", "shutdown=pause",
-                       "-icount", "shift=2,rr=%s,rrfile=%s" % (mode, rr),
-                       "-kernel", elf, "-qmp", "unix:" + sock],
-                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
-    return p, itctest.accept_qmp(lst, p)
-
-
-def stderr_of(d, name):
-    with open(os.path.join(d, name + ".stderr")) as f:
-        return f.read()[-800:]
-
-
 def main():
     itctest.require_sparc_cc()
     d = itctest.private_dir()
-    elf = itctest.assemble_guest(d, LOOP, "loop")
+    elf = itctest.assemble_guest(d, itctest.LOOP_GUEST, "loop")
     rr = os.path.join(d, "run.rr")
     stream = os.path.join(d, "mig.stream")
-    p, qmp = start(d, "record", rr, "rec", elf)
+    p, qmp = itctest.start_rr(d, "record", rr, "rec", elf)
     time.sleep(0.3)
     qmp.cmd("migrate", uri="file:" + stream)
     deadline = time.monotonic() + 60
     while True:
         check(p.poll() is None, "QEMU died during migrate in record mode: %s"
-              % stderr_of(d, "rec"))
+              % itctest.stderr_of(d, "rec"))
         st = qmp.cmd("query-migrate").get("status")
         if st in ("completed", "failed", "cancelled"):
             break
@@ -74,13 +43,8 @@ def main():
     qmp.cmd("quit")
     check_eq(p.wait(30), 0, "recording QEMU exit status")
 
-    p, qmp = start(d, "replay", rr, "rep", elf)
-    deadline = time.monotonic() + 120
-    while qmp.cmd("query-status")["status"] == "running":
-        check(p.poll() is None, "the replay exited: %s" % stderr_of(d, "rep"))
-        check(time.monotonic() < deadline, "the replay did not reach the recorded end")
-        time.sleep(0.05)
-    replayed = qmp.cmd("itc-icount")["icount"]
+    p, qmp = itctest.start_rr(d, "replay", rr, "rep", elf)
+    replayed = itctest.replay_end_icount(qmp, p, d, "rep")
     qmp.cmd("quit")
     p.wait(30)
     check_eq(replayed, recorded, "icount where the replay of a recording with a migrate stops")

@@ -23,39 +23,15 @@ import itctest
 from itctest import check, check_eq
 
 SLICE = 536870911          # INT32_MAX ns at 4 ns per instruction
-LOOP = r"""
-    .section .text.start, "ax"
-    .global _start
-_start:
-    set     0x1000, %g2
-1:  add     %g1, 1, %g1
-    st      %g1, [%g2]
-    ba      1b
-     nop
-"""
-
-
-def start(d, mode, rr, name, elf, qcow2):
-    sock = os.path.join(d, name + ".qmp")
-    lst = itctest.qmp_listener(sock)
-    p = itctest.spawn([itctest.QEMU, "-M", "gr740", "-smp", "1", "-display", "none",
-                       "-monitor", "none", "-serial", "null", "-serial", "null",
-                       "-serial", "null", "-action", "shutdown=pause",
-                       "-icount", "shift=2,rr=%s,rrfile=%s" % (mode, rr),
-                       "-drive", "if=none,id=ckpt,format=qcow2,file=%s" % qcow2,
-                       "-kernel", elf, "-qmp", "unix:" + sock],
-                      stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return p, itctest.accept_qmp(lst, p)
-
-
 def main():
     itctest.require_sparc_cc()
     d = itctest.private_dir()
-    elf = itctest.assemble_guest(d, LOOP, "loop")
+    elf = itctest.assemble_guest(d, itctest.LOOP_GUEST, "loop")
     rr = os.path.join(d, "run.rr")
     qcow2 = os.path.join(d, "ckpt.qcow2")
     subprocess.run([itctest.QEMU_IMG, "create", "-q", "-f", "qcow2", qcow2, "1M"], check=True)
-    p, qmp = start(d, "record", rr, "rec", elf, qcow2)
+    drive = ["-drive", "if=none,id=ckpt,format=qcow2,file=%s" % qcow2]
+    p, qmp = itctest.start_rr(d, "record", rr, "rec", elf, drive)
     time.sleep(0.3)
     counts = [qmp.cmd("itc-icount")["icount"] for _ in range(12)]
     gaps = [b - a for a, b in zip(counts, counts[1:])]
@@ -76,13 +52,8 @@ def main():
     qmp.cmd("quit")
     check_eq(p.wait(30), 0, "recording QEMU exit status")
 
-    p, qmp = start(d, "replay", rr, "rep", elf, qcow2)
-    deadline = time.monotonic() + 120
-    while qmp.cmd("query-status")["status"] == "running":
-        check(p.poll() is None, "the replay exited instead of pausing at the shutdown")
-        check(time.monotonic() < deadline, "the replay did not reach the recorded shutdown")
-        time.sleep(0.05)
-    replayed = qmp.cmd("itc-icount")["icount"]
+    p, qmp = itctest.start_rr(d, "replay", rr, "rep", elf, drive)
+    replayed = itctest.replay_end_icount(qmp, p, d, "rep")
     qmp.cmd("quit")
     p.wait(30)
     check_eq(replayed, recorded, "icount where the replay stops")

@@ -11,42 +11,18 @@ stopped, its icount read, then quit; the replay must pause at the same
 icount.  Skips (77) without the SPARC cross compiler."""
 # itc-test-timeout: 240
 import os
-import subprocess
 import time
 
 
 import itctest
 from itctest import check, check_eq
 
-LOOP = r"""
-    .section .text.start, "ax"
-    .global _start
-_start:
-    set     0x1000, %g2
-1:  add     %g1, 1, %g1
-    st      %g1, [%g2]
-    ba      1b
-     nop
-"""
-
-
-def start(d, mode, rr, name, elf):
-    sock = os.path.join(d, name + ".qmp")
-    lst = itctest.qmp_listener(sock)
-    p = itctest.spawn([itctest.QEMU, "-M", "gr740", "-smp", "1", "-display", "none",
-                       "-monitor", "none", "-serial", "null", "-action", "shutdown=pause",
-                       "-icount", "shift=2,rr=%s,rrfile=%s" % (mode, rr),
-                       "-kernel", elf, "-qmp", "unix:" + sock],
-                      stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return p, itctest.accept_qmp(lst, p)
-
-
 def main():
     itctest.require_sparc_cc()
     d = itctest.private_dir()
-    elf = itctest.assemble_guest(d, LOOP, "loop")
+    elf = itctest.assemble_guest(d, itctest.LOOP_GUEST, "loop")
     rr = os.path.join(d, "run.rr")
-    p, qmp = start(d, "record", rr, "rec", elf)
+    p, qmp = itctest.start_rr(d, "record", rr, "rec", elf)
     deadline = time.monotonic() + 60
     while qmp.cmd("itc-icount")["icount"] < 200000000:
         check(time.monotonic() < deadline, "the loop did not run 2e8 instructions")
@@ -56,13 +32,8 @@ def main():
     qmp.cmd("quit")
     check_eq(p.wait(30), 0, "recording QEMU exit status")
 
-    p, qmp = start(d, "replay", rr, "rep", elf)
-    deadline = time.monotonic() + 120
-    while qmp.cmd("query-status")["status"] == "running":
-        check(p.poll() is None, "the replay exited instead of pausing at the shutdown")
-        check(time.monotonic() < deadline, "the replay did not reach the recorded shutdown")
-        time.sleep(0.05)
-    replayed = qmp.cmd("itc-icount")["icount"]
+    p, qmp = itctest.start_rr(d, "replay", rr, "rep", elf)
+    replayed = itctest.replay_end_icount(qmp, p, d, "rep")
     qmp.cmd("quit")
     p.wait(30)
     check_eq(replayed, recorded, "icount where the replay of a quit-ended recording stops")

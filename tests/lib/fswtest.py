@@ -73,7 +73,7 @@ class Run:
 
     def __init__(self, d, name, mode=None, rrfile=None, input_path=None, smp=1,
                  kernel=FSW_ELF, bios=None, incoming=None, shift=SHIFT, icount=True,
-                 gdb=None, extra=(), rr_extra=""):
+                 gdb=None, extra=(), rr_extra="", interactive=False):
         self.name = name
         self.dir = d
         self.out = os.path.join(d, name + ".uart")
@@ -102,7 +102,7 @@ class Run:
         # /dev/null is a regular file holding other programs' stderr.
         self.proc = itctest.spawn(argv, stdin=subprocess.PIPE, stdout=open(self.out, "wb"),
                                   stderr=open(self.stderr_path, "wb"))
-        if not self.input_path:
+        if not self.input_path and not interactive:
             self.proc.stdin.close()
         self.qmp = itctest.accept_qmp(lst, self.proc)
         if self.input_path:
@@ -121,6 +121,20 @@ class Run:
                     time.sleep(INPUT_PACE)
         except (BrokenPipeError, ValueError, OSError):
             pass
+
+    def send(self, line):
+        """Type LINE (bytes) at the UART; needs interactive=True."""
+        self.proc.stdin.write(line)
+        self.proc.stdin.flush()
+
+    def ticks_and_time(self, tick_addr):
+        """(the FSW's tick counter at TICK_ADDR, virtual ns), read with the VM
+        stopped so that both belong to the same instant."""
+        self.qmp.cmd("stop")
+        t = itctest.read_word(self.qmp, tick_addr)
+        ns = self.qmp.cmd("itc-sim-time", clock="virtual")["time_ns"]
+        self.qmp.cmd("cont")
+        return t, ns
 
     def repro(self):
         """One-line command reproducing this run."""

@@ -337,3 +337,51 @@ def assemble_guest(d, source, name="guest", defines=(), lds=GUEST_LDS):
 def read_word(qmp, addr):
     """A 32-bit word of guest physical memory, read over QMP (HMP xp)."""
     return int(qmp.hmp("xp /1wx 0x%x" % addr).split(":")[1].split()[0], 16)
+
+
+# A busy loop that never idles and arms no timer: every icount slice lasts
+# as long as QEMU allows, and the instruction count depends only on time run.
+LOOP_GUEST = r"""
+    .section .text.start, "ax"
+    .global _start
+_start:
+    set     0x1000, %g2
+1:  add     %g1, 1, %g1
+    st      %g1, [%g2]
+    ba      1b
+     nop
+"""
+
+
+def start_rr(d, mode, rr, name, elf, extra=()):
+    """QEMU running ELF on gr740 under -icount shift=2,rr=MODE,rrfile=RR:
+    one CPU, the three serial ports every run has, -action shutdown=pause
+    (a replay pauses at the recorded end); stderr in D/NAME.stderr.
+    Returns (process, QMP)."""
+    sock = os.path.join(d, name + ".qmp")
+    lst = qmp_listener(sock)
+    err = open(os.path.join(d, name + ".stderr"), "w")
+    p = spawn([QEMU, "-M", "gr740", "-smp", "1", "-display", "none", "-monitor", "none",
+               "-serial", "null", "-serial", "null", "-serial", "null",
+               "-action", "shutdown=pause", "-icount", "shift=2,rr=%s,rrfile=%s" % (mode, rr),
+               "-kernel", elf, "-qmp", "unix:" + sock] + list(extra),
+              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    return p, accept_qmp(lst, p)
+
+
+def stderr_of(d, name):
+    """The end of D/NAME.stderr of a start_rr() QEMU."""
+    with open(os.path.join(d, name + ".stderr")) as f:
+        return f.read()[-800:]
+
+
+def replay_end_icount(qmp, p, d, name, timeout=120):
+    """Waits until the replay started as NAME pauses at the recorded end;
+    its instruction count there."""
+    deadline = time.monotonic() + timeout
+    while qmp.cmd("query-status")["status"] == "running":
+        check(p.poll() is None, "the replay exited instead of pausing at the recorded end: %s"
+              % stderr_of(d, name))
+        check(time.monotonic() < deadline, "the replay did not reach the recorded end")
+        time.sleep(0.05)
+    return qmp.cmd("itc-icount")["icount"]
