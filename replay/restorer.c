@@ -90,9 +90,10 @@ QemuRun *restore_start(ReplayBundle *b, const RestorePoint *pt, const char *uart
                        QemuStdin stdin_mode, gboolean paused, RestoreEndpoints *ep, GError **error)
 {
     memset(ep, 0, sizeof(*ep));
-    /* a bundle checkpoint is imported; itc-at-K is already in the qcow2 */
+    /* a bundle checkpoint is imported (once); itc-at-K, saved by
+     * restore_prepare(), is already in the qcow2 and no bundle name */
     const char *const names[] = {pt->snapshot, NULL};
-    if (!g_str_has_prefix(pt->snapshot, "itc-at-") && !replay_bundle_rehydrate(b, names, error))
+    if (!replay_bundle_rehydrate(b, names, error))
         return NULL;
     ep->qmp = g_build_filename(b->workdir, "qmp.sock", NULL);
     ep->hmp = g_build_filename(b->workdir, "hmp.sock", NULL);
