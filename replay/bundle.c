@@ -294,6 +294,14 @@ BundleManifest *bundle_manifest_parse(const char *text, gsize len, GError **erro
     m->icount_end = get_uint(&c, o, "", "icount_end", G_MAXINT64);
     m->virtual_ns_end = get_uint(&c, o, "", "virtual_ns_end", G_MAXINT64);
     const char *digest = get_str(&c, o, "", "final_digest", 64);
+    /* absent in bundles written before checkpoints were taken during the
+     * recording: those always came from the verifying replay pass */
+    JsonNode *vn = json_object_get_member(o, "verified");
+    if (vn && (!JSON_NODE_HOLDS_VALUE(vn) || json_node_get_value_type(vn) != G_TYPE_BOOLEAN)) {
+        bad(&c, "field 'verified' must be true or false");
+        return NULL;
+    }
+    m->verified = vn ? json_node_get_boolean(vn) : TRUE;
     JsonNode *er = json_object_get_member(o, "end_reason");
     if (er && json_node_get_value_type(er) == G_TYPE_STRING)
         m->end_reason = g_strndup(json_node_get_string(er), 256);
@@ -545,6 +553,8 @@ char *bundle_manifest_to_json(const BundleManifest *m)
     SET_STR("final_digest", m->final_digest ? m->final_digest : "");
     if (m->end_reason)
         SET_STR("end_reason", m->end_reason);
+    json_builder_set_member_name(b, "verified");
+    json_builder_add_boolean_value(b, m->verified);
     json_builder_set_member_name(b, "checkpoints");
     json_builder_begin_array(b);
     for (guint i = 0; i < m->checkpoints->len; i++) {

@@ -64,6 +64,7 @@ typedef struct {
     BundleCheckpoint init;  /* the start state ("init", icount 0) */
     char *created;          /* ISO 8601 UTC */
     char *end_reason;       /* why the recording ended (free text) */
+    gboolean verified;      /* a replay pass checked the recording (itc record --verify) */
     GArray *checkpoints;    /* of BundleCheckpoint, strictly increasing icount */
     char *faults_json;      /* the "faults" array as JSON text ("[]") */
     char **extra_args;      /* user QEMU arguments (after --), NULL-terminated */

@@ -347,7 +347,7 @@ static gboolean cpu_in_error_mode(QemuRun *r, const char *path)
 
 gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean exit_ok,
                       gboolean (*should_stop)(void *), RecordProgressFn progress, void *opaque,
-                      char **reason_out, GError **error)
+                      RecordTickFn tick, void *tick_opaque, char **reason_out, GError **error)
 {
     GString *uart = g_string_new(NULL);
     gsize scanned = 0;
@@ -359,7 +359,20 @@ gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean
     RecordOptions o = {.until = until};
     g_autofree char *cpu = first_cpu_path(r);
     while (ok && !reason) {
-        g_usleep(POLL_US);
+        if (tick) {
+            /* the tick acts on pauses (at a checkpoint): wake on one */
+            GError *e = NULL;
+            if (!qmp_client_wait_event(r->qmp, "STOP", NULL, POLL_US / 1000, &e)) {
+                if (!g_error_matches(e, QMP_CLIENT_ERROR, QMP_CLIENT_ERROR_TIMEOUT)) {
+                    g_propagate_error(error, e);
+                    ok = FALSE;
+                    break;
+                }
+                g_error_free(e);
+            }
+        } else {
+            g_usleep(POLL_US);
+        }
         if (should_stop && should_stop(opaque)) {
             reason = "interrupted";
             break;
@@ -391,6 +404,8 @@ gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean
             reason = "the guest shut down";
             break;
         }
+        if (tick && !(ok = tick(tick_opaque, r, st, icount, vns, error)))
+            break;
         /* nothing more can happen: a --until icount would wait forever */
         if (cpu && cpu_in_error_mode(r, cpu)) {
             reason = "the CPU entered error mode (a trap with traps disabled)";
@@ -419,9 +434,91 @@ gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean
     return ok;
 }
 
-static gboolean record_pass(const RecordOptions *o, const char *rundir, const char *log_path,
-                            const char *qcow2, const char *fsw, const char *uart_path,
-                            RecordResult *res, RecordStats *stats, GError **error)
+/* Checkpoints taken during the record pass (the default; --verify takes
+ * them in a replay pass instead).  hw/itc/itc_stop.c pauses the recording at
+ * exactly the next multiple K of checkpoint_every (its timer leaves nothing
+ * in the log); the tick sees the pause, saves the snapshot, aims the stop at
+ * the next K (or the --until icount) and continues.  With patch 0010 the
+ * paused interval leaves nothing in the replay log either, so a replay
+ * passes K without stopping, and a load of the snapshot continues the log
+ * right where the recording saved it. */
+typedef struct {
+    const RecordOptions *o;
+    const char *uart_path;
+    BundleManifest *m;
+    RecordStats *stats;
+    guint64 next;  /* where the stop is aimed (0: no more checkpoints) */
+    guint64 limit; /* the --until icount (0: none) */
+} RecordCheckpointer;
+
+/* QEMU refuses a snapshot while an asynchronous replay event (e.g. UART
+ * input) is queued; it is logged at the guest's next timer or interrupt, so
+ * the checkpoint is tried again a little later */
+#define SAVEVM_BUSY "Try once more later"
+#define SAVEVM_RETRY_ICOUNT 20000
+
+/* The first instant the record pass pauses at (QEMU's stop-icount). */
+static guint64 checkpointer_first_stop(const RecordOptions *o, guint64 limit)
+{
+    guint64 k = o->verify ? 0 : o->checkpoint_every;
+    return k && (!limit || k < limit) ? k : limit;
+}
+
+static gboolean aim_stop(QemuRun *r, guint64 icount, GError **error)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+    json_object_set_string_member(args, "path", "/machine");
+    json_object_set_string_member(args, "property", "stop-icount");
+    json_object_set_int_member(args, "value", (gint64)icount);
+    return qmp_client_call(r->qmp, "qom-set", args, NULL, 10000, error);
+}
+
+static gboolean record_tick(void *opaque, QemuRun *r, const char *status, guint64 icount,
+                            guint64 vns, GError **error)
+{
+    RecordCheckpointer *c = opaque;
+    if (!c->next || icount != c->next || strcmp(status, "paused") ||
+        (c->limit && icount >= c->limit))
+        return TRUE;
+    gint64 ts = g_get_monotonic_time();
+    BundleCheckpoint ck = {.icount = icount, .virtual_ns = vns};
+    /* the bytes the paused machine has sent: timers due at this very
+     * instant may have run (a replay break stops before them) */
+    ck.uart_offset = file_size(c->uart_path);
+    g_autofree char *name = g_strdup_printf("ckpt-%04u", c->m->checkpoints->len + 1);
+    g_autofree char *cmd = g_strdup_printf("savevm %s", name);
+    g_autofree char *out = NULL;
+    gboolean ok = qmp_client_hmp(r->qmp, cmd, &out, 120000, error);
+    gboolean busy = ok && out && strstr(out, SAVEVM_BUSY);
+    if (ok && !busy && out && *g_strstrip(out))
+        ok = fail(error, RECORDER_ERROR_FAILED, "%s at icount %" G_GUINT64_FORMAT ": %s", cmd,
+                  ck.icount, out);
+    if (!ok)
+        return FALSE;
+    if (busy) {
+        c->next = icount + SAVEVM_RETRY_ICOUNT;
+    } else {
+        ck.name = g_steal_pointer(&name);
+        g_array_append_val(c->m->checkpoints, ck);
+        c->stats->checkpoints = c->m->checkpoints->len;
+        c->next = (icount / c->o->checkpoint_every + 1) * c->o->checkpoint_every;
+    }
+    if (c->limit && c->next >= c->limit)
+        c->next = 0;
+    ok = aim_stop(r, c->next ? c->next : c->limit, error) &&
+         qmp_client_call(r->qmp, "cont", NULL, NULL, 30000, error);
+    qmp_client_drop_events(r->qmp, "RESUME");
+    c->stats->savevm_seconds_total += since(ts);
+    return ok;
+}
+
+static gboolean store_checkpoints(QemuRun *r, const char *bdir, const char *rundir,
+                                  BundleManifest *m, RecordStats *stats, GError **error);
+
+static gboolean record_pass(const RecordOptions *o, const char *bdir, const char *rundir,
+                            const char *log_path, const char *qcow2, const char *fsw,
+                            const char *uart_path, RecordResult *res, BundleManifest *m,
+                            RecordStats *stats, GError **error)
 {
     QemuArgs a = {
         .qemu = o->inst->qemu,
@@ -445,6 +542,8 @@ static gboolean record_pass(const RecordOptions *o, const char *rundir, const ch
         if (v && (!*v || u->value < *v))
             *v = u->value;
     }
+    guint64 limit = a.stop_icount;
+    a.stop_icount = checkpointer_first_stop(o, limit);
     gboolean has_faults = o->faults && o->faults->len;
     a.start_paused = has_faults;
     gint64 t0 = g_get_monotonic_time();
@@ -454,8 +553,10 @@ static gboolean record_pass(const RecordOptions *o, const char *rundir, const ch
         return FALSE;
     if (has_faults) {
         /* "init" is saved at start-up, before this: the checkpoint pass
-         * saves it again with the faults */
+         * saves it again with the faults (without one: here) */
+        g_autofree char *out = NULL;
         if (!fault_inject_all(r->qmp, o->faults, error) ||
+            (!o->verify && !qmp_client_hmp(r->qmp, "savevm init", &out, 120000, error)) ||
             !qmp_client_call(r->qmp, "cont", NULL, NULL, 10000, error)) {
             qemu_run_free(r);
             return FALSE;
@@ -468,8 +569,10 @@ static gboolean record_pass(const RecordOptions *o, const char *rundir, const ch
         return FALSE;
     }
     g_autofree char *reason = NULL;
+    RecordCheckpointer ckp = {o,    uart_path, m, stats, a.stop_icount != limit ? a.stop_icount : 0,
+                              limit};
     gboolean ok = record_watch(r, uart_path, o->until, FALSE, o->should_stop, o->progress,
-                               o->opaque, &reason, error);
+                               o->opaque, o->verify ? NULL : record_tick, &ckp, &reason, error);
     record_feeder_stop(feeder);
     if (ok) {
         ok = qmp_client_call(r->qmp, "stop", NULL, NULL, 30000, error) &&
@@ -480,6 +583,16 @@ static gboolean record_pass(const RecordOptions *o, const char *rundir, const ch
         g_autoptr(GPtrArray) q = fault_query(r->qmp, error);
         ok = q != NULL;
         ok = ok && (res->faults = merge_faults(o->faults, q, error)) != NULL;
+    }
+    if (ok && !o->verify) {
+        /* the checkpoints are in this QEMU's qcow2; none at or after the end */
+        while (m->checkpoints->len &&
+               g_array_index(m->checkpoints, BundleCheckpoint, m->checkpoints->len - 1).icount >=
+                   res->icount_end) {
+            g_free(g_array_index(m->checkpoints, BundleCheckpoint, m->checkpoints->len - 1).name);
+            g_array_set_size(m->checkpoints, m->checkpoints->len - 1);
+        }
+        ok = store_checkpoints(r, bdir, rundir, m, stats, error);
     }
     if (ok) {
         /* End with SIGTERM, not QMP quit: QEMU 10.0 logs a quit's shutdown
@@ -739,12 +852,12 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
     g_autofree char *zst = g_build_filename(bdir, "replay.bin.zst", NULL);
     g_autoptr(BundleManifest) m = bundle_manifest_new();
     RecordResult res = {0};
-    gboolean ok =
-        bundle_copy_file(o->fsw, fsw, error) &&
-        (!o->input || bundle_copy_file(o->input, input, error)) &&
-        qemu_img_create(o->inst, qcow2, error) &&
-        record_pass(o, rundir, log_path, qcow2, fsw, uart, &res, stats, error) &&
-        checkpoint_pass(o, bdir, rundir, log_path, qcow2, fsw, uart, &res, m, stats, error);
+    gboolean ok = bundle_copy_file(o->fsw, fsw, error) &&
+                  (!o->input || bundle_copy_file(o->input, input, error)) &&
+                  qemu_img_create(o->inst, qcow2, error) &&
+                  record_pass(o, bdir, rundir, log_path, qcow2, fsw, uart, &res, m, stats, error) &&
+                  (!o->verify || checkpoint_pass(o, bdir, rundir, log_path, qcow2, fsw, uart, &res,
+                                                 m, stats, error));
     if (ok) {
         gint64 t0 = g_get_monotonic_time();
         ok = bundle_zstd_compress(log_path, zst, ZSTD_LEVEL, error);
@@ -764,6 +877,7 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
         m->virtual_ns_end = res.virtual_ns_end;
         m->final_digest = g_strdup(res.digest);
         m->end_reason = g_strdup(res.reason);
+        m->verified = o->verify;
         g_free(m->faults_json);
         m->faults_json = fault_list_to_json_text(res.faults);
         m->replay_log_uncompressed_size = file_size(log_path);

@@ -74,6 +74,12 @@ typedef struct {
     /* The fault channel's socket during the record pass (itc inject
      * --recording), or NULL: requests there are recorded. */
     const char *fault_socket;
+    /* Take the checkpoints in a replay pass after the recording, which
+     * also verifies that the recording replays identically (end icount,
+     * final digest, UART bytes, faults).  Default: during the record pass
+     * (stop, savevm, cont as the count passes each multiple of
+     * checkpoint_every), not verified. */
+    gboolean verify;
     /* Polled during the record pass: TRUE ends the recording (Ctrl-C). */
     gboolean (*should_stop)(void *opaque);
     /* Progress: phase "record"/"checkpoints", icount, virtual ns, total icount (0 = unknown). */
@@ -113,6 +119,10 @@ void record_feeder_stop(RecordFeeder *f);
  * uart conditions read UART_PATH) holds, SHOULD_STOP says so, or the guest
  * shuts down; *REASON gets why (g_free it).  QEMU exiting is an error unless
  * EXIT_OK. */
+typedef gboolean (*RecordTickFn)(void *opaque, QemuRun *r, const char *status, guint64 icount,
+                                 guint64 virtual_ns, GError **error);
+/* TICK (optional) is called after every poll with the status and icount;
+ * FALSE from it (with an error) ends the watch with that error. */
 gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean exit_ok,
                       gboolean (*should_stop)(void *), RecordProgressFn progress, void *opaque,
-                      char **reason, GError **error);
+                      RecordTickFn tick, void *tick_opaque, char **reason, GError **error);

@@ -353,7 +353,16 @@ gboolean replay_bundle_verify(ReplayBundle *b, ReplayVerdict *v, GError **error)
         ok = replay_run_to(r, ck->icount, replay_timeout_ms(ck->icount - prev), error);
         struct stat st;
         guint64 n = ok && g_stat(uart, &st) == 0 ? (guint64)st.st_size : 0;
-        if (ok && n != ck->uart_offset && v->first_bad_checkpoint < 0) {
+        /* A checkpoint taken during the recording (not --verify) was saved
+         * after a QMP stop, and timers due at that very instant may have run
+         * before it (the UART then has sent one more byte: one transmitter
+         * timer); a replay break stops before them.  That one byte is not a
+         * divergence: the whole UART output, the end and the digest are
+         * still compared exactly. */
+        guint64 slack = b->m->verified ? 0 : 1;
+        gboolean same =
+            n == ck->uart_offset || (n < ck->uart_offset && ck->uart_offset - n <= slack);
+        if (ok && !same && v->first_bad_checkpoint < 0) {
             v->first_bad_checkpoint = (int)i;
             v->bad_checkpoint_uart = n;
         }

@@ -445,6 +445,17 @@ static const MemoryRegionOps apbuart_ops = {
     },
 };
 
+/*
+ * The whole FIFO buffer goes into the migration stream, used slots or not:
+ * keep the unused ones zero rather than whatever the host heap held, so that
+ * snapshots of the same state are identical (and hold no host data).
+ */
+static void apbuart_fifo_clear(Fifo8 *f)
+{
+    fifo8_reset(f);
+    memset(f->data, 0, f->capacity);
+}
+
 static void apbuart_reset_hold(Object *obj, ResetType type)
 {
     GR740APBUARTState *s = GR740_APBUART(obj);
@@ -456,9 +467,9 @@ static void apbuart_reset_hold(Object *obj, ResetType type)
     s->rx_busy = false;
     s->fault_drop = s->fault_corrupt = 0;
     s->fault_xor = 0;
-    fifo8_reset(&s->rx_fifo);
-    fifo8_reset(&s->tx_fifo);
-    fifo8_reset(&s->rx_line);
+    apbuart_fifo_clear(&s->rx_fifo);
+    apbuart_fifo_clear(&s->tx_fifo);
+    apbuart_fifo_clear(&s->rx_line);
     timer_del(s->tx_timer);
     timer_del(s->rx_timer);
     qemu_set_irq(s->irq, 0);

@@ -40,6 +40,7 @@ static BundleManifest *sample(void)
     m->virtual_ns_end = 4000000;
     m->final_digest = g_strdup(SHA_B);
     m->end_reason = g_strdup("--until icount:1000000");
+    m->verified = TRUE;
     for (int i = 1; i <= 3; i++) {
         BundleCheckpoint ck = {g_strdup_printf("ckpt-%04d", i), i * 200000, i * 800000, i * 50,
                                g_strdup_printf("%031x%d", 0xabc, i)};
@@ -163,6 +164,25 @@ static void test_wrong_types(void)
     expect_bad(g, "final_digest is not 64");
     g_autofree char *h = edit("\"smp\"", "\"smp\" : 4,");
     expect_bad(h, "smp 4 is not supported");
+    g_autofree char *v = edit("\"verified\"", "\"verified\" : \"yes\",");
+    expect_bad(v, "'verified' must be true or false");
+}
+
+/* "verified": kept through a round trip; absent (bundles from before the
+ * field) means the verifying replay pass made the checkpoints */
+static void test_verified(void)
+{
+    GError *e = NULL;
+    g_autofree char *no = edit("\"verified\"", "  \"verified\" : false,");
+    g_autoptr(BundleManifest) m = bundle_manifest_parse(no, strlen(no), &e);
+    g_assert_no_error(e);
+    g_assert_false(m->verified);
+    g_autofree char *again = bundle_manifest_to_json(m);
+    g_assert_cmpstr(again, ==, no);
+    g_autofree char *absent = edit("\"verified\"", "");
+    g_autoptr(BundleManifest) old = bundle_manifest_parse(absent, strlen(absent), &e);
+    g_assert_no_error(e);
+    g_assert_true(old->verified);
 }
 
 static void test_huge_values(void)
@@ -294,6 +314,7 @@ int main(int argc, char **argv)
     g_test_add_func("/bundle/malformed_json_is_refused", test_malformed_json);
     g_test_add_func("/bundle/missing_fields_are_named", test_missing_fields);
     g_test_add_func("/bundle/wrong_types_are_named", test_wrong_types);
+    g_test_add_func("/bundle/verified_flag", test_verified);
     g_test_add_func("/bundle/huge_values_are_refused", test_huge_values);
     g_test_add_func("/bundle/unsafe_names_and_bad_checkpoints", test_file_names_and_checkpoints);
     g_test_add_func("/bundle/save_load_verify_zstd", test_save_load_and_files);

@@ -117,6 +117,8 @@ int cmd_info_main(int argc, char **argv)
         I("virtual_ns_end", m->virtual_ns_end);
         S("final_digest", m->final_digest);
         S("end_reason", m->end_reason ? m->end_reason : "");
+        json_builder_set_member_name(b, "verified");
+        json_builder_add_boolean_value(b, m->verified);
         I("replay_log_uncompressed_bytes", m->replay_log_uncompressed_size);
         json_builder_set_member_name(b, "files");
         json_builder_begin_array(b);
@@ -164,6 +166,8 @@ int cmd_info_main(int argc, char **argv)
         printf("span         %" G_GUINT64_FORMAT " instructions, %.6f s virtual (ended: %s)\n",
                m->icount_end, m->virtual_ns_end / 1e9, m->end_reason ? m->end_reason : "?");
         printf("final state  sha256 %s\n", m->final_digest);
+        printf("verified     %s\n", m->verified ? "yes (replayed identically when recorded)"
+                                                : "no (--no-verify; itc replay verifies)");
         printf("QEMU         recorded with %s; found %s: %s\n", m->qemu_version,
                have_qemu ? inst.version : "none", compat);
         if (have_qemu && strcmp(compat, "compatible"))

@@ -102,21 +102,37 @@ int cmd_replay_main(int argc, char **argv)
                         "%" G_GUINT64_FORMAT " (replay %" G_GUINT64_FORMAT
                         " bytes, recording %" G_GUINT64_FORMAT ")\n",
                         v.uart_first_difference, v.uart_bytes, m->uart.size);
-            if (v.first_bad_checkpoint >= 0) {
-                const BundleCheckpoint *ck =
-                    &g_array_index(m->checkpoints, BundleCheckpoint, v.first_bad_checkpoint);
+            /* the first checkpoint after the divergence: by UART byte
+             * counts there, else by the first different byte (the
+             * recording had sent it by that checkpoint) */
+            int bad = v.first_bad_checkpoint;
+            if (bad >= 0) {
+                const BundleCheckpoint *ck = &g_array_index(m->checkpoints, BundleCheckpoint, bad);
                 fprintf(stderr,
                         "itc: at %s (icount %" G_GUINT64_FORMAT
                         ") the replay had emitted %" G_GUINT64_FORMAT
                         " UART bytes, the recording %" G_GUINT64_FORMAT "\n",
                         ck->name, ck->icount, v.bad_checkpoint_uart, ck->uart_offset);
-                if (v.first_bad_checkpoint > 0) {
-                    const BundleCheckpoint *ok_ck = &g_array_index(m->checkpoints, BundleCheckpoint,
-                                                                   v.first_bad_checkpoint - 1);
+            } else if (!v.uart_equal) {
+                for (guint i = 0; bad < 0 && i < m->checkpoints->len; i++)
+                    if (g_array_index(m->checkpoints, BundleCheckpoint, i).uart_offset >
+                        v.uart_first_difference)
+                        bad = (int)i;
+            }
+            if (bad >= 0) {
+                const BundleCheckpoint *ck = &g_array_index(m->checkpoints, BundleCheckpoint, bad);
+                if (bad > 0) {
+                    const BundleCheckpoint *ok_ck =
+                        &g_array_index(m->checkpoints, BundleCheckpoint, bad - 1);
                     fprintf(stderr,
                             "itc: the divergence started between %s (icount %" G_GUINT64_FORMAT
                             ") and %s (icount %" G_GUINT64_FORMAT ")\n",
                             ok_ck->name, ok_ck->icount, ck->name, ck->icount);
+                } else {
+                    fprintf(stderr,
+                            "itc: the divergence started before %s (icount %" G_GUINT64_FORMAT
+                            ")\n",
+                            ck->name, ck->icount);
                 }
             }
             if (!v.icount_equal)

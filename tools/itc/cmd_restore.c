@@ -200,7 +200,7 @@ int cmd_restore_main(int argc, char **argv)
     } else {
         signal(SIGINT, SIG_IGN); /* QEMU, in our process group, gets it and exits */
     }
-    if (!record_watch(r, uart_out, until, TRUE, should_stop, NULL, NULL, &reason, &e)) {
+    if (!record_watch(r, uart_out, until, TRUE, should_stop, NULL, NULL, NULL, NULL, &reason, &e)) {
         rc = fail(e, "restore");
         goto out;
     }
