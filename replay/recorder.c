@@ -277,8 +277,8 @@ static GPtrArray *merge_faults(GPtrArray *scenario, GPtrArray *queried, GError *
         f->has_level = p->has_level;
         f->level = p->level;
         f->data = g_strdup(p->data);
-        /* without them the checkpoint pass would inject a permanent fault:
-         * its end (a virtual timer) in the recording would never come */
+        /* without them "init" (or the --verify pass) would hold a permanent
+         * fault: its end (a virtual timer) in the recording would never come */
         f->has_duration_ns = p->has_duration_ns;
         f->duration_ns = p->duration_ns;
         f->has_duration_icount = p->has_duration_icount;
@@ -552,8 +552,8 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
     if (!r)
         return FALSE;
     if (has_faults) {
-        /* "init" is saved at start-up, before this: the checkpoint pass
-         * saves it again with the faults (without one: here) */
+        /* "init" is saved at start-up, before this: save it again with the
+         * faults pending (with --verify, the checkpoint pass does) */
         g_autofree char *out = NULL;
         if (!fault_inject_all(r->qmp, o->faults, error) ||
             (!o->verify && !qmp_client_hmp(r->qmp, "savevm init", &out, 120000, error)) ||
@@ -843,7 +843,7 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
         return FALSE;
     }
     g_autofree char *log_path = g_build_filename(rundir, "replay.bin", NULL);
-    /* the checkpoint pass saves into a qcow2 in the run directory; the
+    /* the checkpoints are saved into a qcow2 in the run directory; the
      * bundle gets them in its snapshot store */
     g_autofree char *qcow2 = g_build_filename(rundir, "checkpoints.qcow2", NULL);
     g_autofree char *fsw = g_build_filename(bdir, "fsw.elf", NULL);

@@ -3,25 +3,24 @@
  *  1. record pass: QEMU with -icount rr=record,rrsnapshot=init and a diskless
  *     qcow2; the scripted UART input is fed line by line (bursts < 32 bytes,
  *     20 ms apart) to QEMU's stdin, the UART output goes to uart.log; the
- *     run is polled until the end condition, stopped, its final state
+ *     run is watched until the end condition, stopped, its final state
  *     digested, and QEMU quits.
  *     With a fault scenario QEMU starts paused, the faults are injected
- *     (itc-inject-fault) and the guest started.  At the end
- *     query-itc-faults says which fired at which instruction.  There is no
- *     way to inject while the recording runs: QEMU logs the fault timer's
- *     effects (a virtual-clock checkpoint at each firing, an icount warp
- *     checkpoint when a timer is armed while the CPU idles) and a replay can
- *     only schedule faults from icount 0, so a fault injected mid-run made
- *     the checkpoint pass hang (measured with --time-ns and --icount faults).
- *  2. checkpoint pass: the log is replayed from "init"; the recording's
- *     faults are injected again while paused at icount 0 (the log does not
- *     hold QMP commands) and "init" is saved again with them pending, so
- *     every later replay, debug session or restore that loads "init" (or a
- *     later checkpoint) has them without injecting anything.  At every multiple of
- *     the checkpoint interval the replay breaks and savevm writes ckpt-NNNN
- *     into the qcow2 (savevm in replay is fast; in record it waits for the
- *     replay mutex and migrate aborts).  At the end the replay must reach
- *     the recorded final state and UART bytes (else: a determinism failure).
+ *     (itc-inject-fault) and "init" is saved again with them pending, so
+ *     every replay, debug session or restore that loads "init" (or a later
+ *     checkpoint) has them without injecting anything (the log does not hold
+ *     QMP commands).  Faults injected while the recording runs go through the
+ *     recorded fault channel instead (itc inject --recording).
+ *     Checkpoints (default): hw/itc/itc_stop.c pauses the run at exactly
+ *     every multiple of the checkpoint interval; savevm writes ckpt-NNNN
+ *     into the qcow2 and the run continues (QEMU patches 0010-0012 make
+ *     such pauses invisible to the log and to the guest).  At the end every
+ *     checkpoint is exported from the qcow2 into the bundle's snapshot store.
+ *  2. with --verify, a checkpoint pass instead: the log is replayed from
+ *     "init" (saved again with the faults), the replay breaks at every
+ *     multiple of the interval and savevm writes ckpt-NNNN; at the end the
+ *     replay must reach the recorded final state, UART bytes and faults
+ *     (else: a determinism failure, exit 1, files kept without manifest).
  *  3. the log is zstd-compressed, the ELF and input copied, manifest.json
  *     written last (atomically). */
 #pragma once
@@ -93,7 +92,7 @@ typedef struct {
     double compress_seconds;
     double savevm_seconds_total;
     double init_snapshot_seconds; /* QEMU start up to running, incl. rrsnapshot=init */
-    double init_resave_seconds;   /* savevm init with the faults (checkpoint pass) */
+    double init_resave_seconds;   /* savevm init with the faults (--verify pass) */
     double store_seconds;         /* checkpoints moved into the bundle's store */
     guint64 store_bytes;          /* the store's size on disk */
     guint checkpoints;

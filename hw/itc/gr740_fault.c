@@ -48,8 +48,8 @@
  * or instructions re-aimed like a pending fault) ends, then undone.
  * The end is an expiry of the (non-external) QEMU_CLOCK_VIRTUAL timer, so
  * under record/replay it is a CHECKPOINT_CLOCK_VIRTUAL event in the log: a
- * replay must inject the fault with the same duration as the recording
- * (itc record's checkpoint pass re-injects the recorded faults, durations
+ * replay must have the fault with the same duration as the recording
+ * (itc record saves "init" again with the faults pending, durations
  * included), or it waits forever for that event.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later

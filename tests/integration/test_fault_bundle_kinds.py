@@ -36,7 +36,7 @@ def body():
         {"kind": "reg-stuck", "target": "0x%x" % THSENS_STATUS, "mask": 0x7F, "level": 1,
          "icount": 80000000},
         # Faults with a duration that ends inside the recording: the end is a
-        # virtual timer, which the checkpoint pass's replay must meet too.
+        # virtual timer, which every replay must meet too.
         # (Not timer-lost-ticks with duration-icount on gptimer0.0: the FSW
         # idles waiting for that timer's ticks, so its instructions, and the
         # fault, never end.)
@@ -60,7 +60,7 @@ def body():
     dur = ("duration-ns", "duration-icount")
     check_eq([{k: f[k] for k in dur if k in f} for f in rec["faults"]],
              [{k: s[k] for k in dur if k in s} for s in scenario],
-             "the manifest keeps the durations (the checkpoint pass injects them)")
+             "the manifest keeps the durations (replays and --verify need them)")
     with open(os.path.join(bundle, "uart.log"), "rb") as f:
         out = f.read()
     check(b"EDAC 0000 ce=" in out, "the FSW reported the corrected SEU (EDAC packet)")

@@ -17,6 +17,11 @@ pauses.  Here three recordings with ~30 pauses each must each:
 One of them is replayed a second time (same digest).  A bundle recorded with
 --verify (checkpoints in a replay pass) says `verified: true`.
 
+Taking checkpoints must not change the recorded run (patch 0011: a pause
+used to start an idle warp that moved the guest's clock on): the sample FSW
+without input, recorded to the same instruction count with and without
+checkpoints, ends in the same RAM + register digest with the same UART bytes.
+
 Those pauses come at exact instruction counts, so the CPU is never idle at
 them.  A user's `stop` can come at any instant: a raw recording of the FSW
 is stopped over QMP 40 times at host-timed instants (about half of the
@@ -83,11 +88,25 @@ def stops_at_any_instant(d):
     check_eq(got, end, "end of the replay of a recording stopped 40 times at any instant")
 
 
+def checkpoints_are_invisible(d, env):
+    got = {}
+    for every in (0, EVERY):
+        bundle = os.path.join(d, "invisible-%d" % every)
+        rec = bt.ok("record", fswtest.FSW_ELF, "-o", bundle, "--checkpoint-every", every,
+                    "--until", "icount:%d" % UNTIL, "--json", env=env).json()
+        check_eq(rec["checkpoints"], 0 if not every else UNTIL // every - 1,
+                 "checkpoints with --checkpoint-every %d" % every)
+        got[every] = (rec["final_digest"], bt.sha256(os.path.join(bundle, "uart.log")))
+    check_eq(got[EVERY], got[0], "final digest and UART sha256 with checkpoints every %d "
+             "vs without checkpoints" % EVERY)
+
+
 def body():
     fswtest.require_fsw()
     d = itctest.private_dir()
     env = {"TMPDIR": d}
     stops_at_any_instant(d)
+    checkpoints_are_invisible(d, env)
     digests = []
     for i in range(RECORDINGS):
         bundle = os.path.join(d, "b%d" % i)
