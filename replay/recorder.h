@@ -97,6 +97,11 @@ typedef struct {
     guint64 store_bytes;          /* the store's size on disk */
     guint checkpoints;
     char *end_reason;
+    /* Checkpoints left out of the bundle because the snapshot store could
+     * not parse their stream (each kept in the bundle directory as
+     * NAME.unparsed-stream for a bug report), one line each; NULL if none. */
+    char *dropped;
+    guint dropped_checkpoints;
 } RecordStats;
 
 /* Checks that PATH is a 32-bit big-endian SPARC executable ELF. */

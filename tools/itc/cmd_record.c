@@ -268,6 +268,11 @@ int cmd_record_main(int argc, char **argv)
     double per_1000_raw =
         m->icount_end ? m->replay_log_uncompressed_size * 1000.0 / m->icount_end : 0;
     double per_ckpt = st.checkpoints ? st.checkpoint_seconds / st.checkpoints : 0;
+    if (st.dropped) {
+        g_auto(GStrv) lines = g_strsplit(g_strchomp(st.dropped), "\n", -1);
+        for (char **l = lines; *l; l++)
+            fprintf(stderr, "itc: warning: %s\n", *l);
+    }
     if (json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
@@ -280,6 +285,7 @@ int cmd_record_main(int argc, char **argv)
         I("virtual_ns_end", m->virtual_ns_end);
         S("final_digest", m->final_digest);
         I("checkpoints", m->checkpoints->len);
+        I("dropped_checkpoints", st.dropped_checkpoints);
         json_builder_set_member_name(b, "verified");
         json_builder_add_boolean_value(b, m->verified);
         json_builder_set_member_name(b, "faults");
