@@ -161,9 +161,10 @@ static char **get_strv(Ctx *c, JsonObject *o, const char *name, guint min_len)
     return v;
 }
 
-static gboolean is_sha256(const char *s)
+/* S is exactly LEN lowercase hex digits. */
+static gboolean is_lower_hex(const char *s, gsize len)
 {
-    if (!s || strlen(s) != 64)
+    if (!s || strlen(s) != len)
         return FALSE;
     for (const char *p = s; *p; p++)
         if (!g_ascii_isxdigit(*p) || g_ascii_isupper(*p))
@@ -183,16 +184,6 @@ static gboolean plain_name(const char *s)
     return TRUE;
 }
 
-static gboolean is_snapshot_id(const char *s)
-{
-    if (!s || strlen(s) != 32)
-        return FALSE;
-    for (const char *p = s; *p; p++)
-        if (!g_ascii_isxdigit(*p) || g_ascii_isupper(*p))
-            return FALSE;
-    return TRUE;
-}
-
 /* One checkpoint object (name, icount, virtual_ns, uart_offset, snapshot);
  * ranges and order are the caller's. */
 static gboolean get_checkpoint(Ctx *c, JsonObject *co, const char *where, BundleCheckpoint *ck)
@@ -208,7 +199,7 @@ static gboolean get_checkpoint(Ctx *c, JsonObject *co, const char *where, Bundle
         bad(c, "%s: name '%s' is not a plain name", where, name);
         return FALSE;
     }
-    if (!is_snapshot_id(snap)) {
+    if (!is_lower_hex(snap, 32)) {
         bad(c, "%s: snapshot '%s' is not a store id (32 lowercase hex digits)", where, snap);
         return FALSE;
     }
@@ -231,7 +222,7 @@ static void get_file(Ctx *c, JsonObject *o, const char *name, BundleFile *f)
         bad(c, "%s: file name '%s' is not a plain name inside the bundle", name, file);
         return;
     }
-    if (!is_sha256(sha)) {
+    if (!is_lower_hex(sha, 64)) {
         bad(c, "%s: sha256 is not 64 lowercase hex digits", name);
         return;
     }
@@ -315,7 +306,7 @@ BundleManifest *bundle_manifest_parse(const char *text, gsize len, GError **erro
         bad(&c, "smp %d is not supported (record/replay needs 1 CPU)", m->smp);
         return NULL;
     }
-    if (!is_sha256(digest)) {
+    if (!is_lower_hex(digest, 64)) {
         bad(&c, "final_digest is not 64 lowercase hex digits");
         return NULL;
     }

@@ -453,25 +453,12 @@ typedef struct {
     guint64 limit; /* the --until icount (0: none) */
 } RecordCheckpointer;
 
-/* QEMU refuses a snapshot while an asynchronous replay event (e.g. UART
- * input) is queued; it is logged at the guest's next timer or interrupt, so
- * the checkpoint is tried again a little later */
-#define SAVEVM_BUSY "Try once more later"
-#define SAVEVM_RETRY_ICOUNT 20000
-
-/* The first instant the record pass pauses at (QEMU's stop-icount). */
-static guint64 checkpointer_first_stop(const RecordOptions *o, guint64 limit)
-{
-    guint64 k = o->verify ? 0 : o->checkpoint_every;
-    return k && (!limit || k < limit) ? k : limit;
-}
-
-static gboolean aim_stop(QemuRun *r, guint64 icount, GError **error)
+gboolean record_aim_stop(QemuRun *r, const char *property, guint64 value, GError **error)
 {
     g_autoptr(JsonObject) args = json_object_new();
     json_object_set_string_member(args, "path", "/machine");
-    json_object_set_string_member(args, "property", "stop-icount");
-    json_object_set_int_member(args, "value", (gint64)icount);
+    json_object_set_string_member(args, "property", property);
+    json_object_set_int_member(args, "value", (gint64)value);
     return qmp_client_call(r->qmp, "qom-set", args, NULL, 10000, error);
 }
 
@@ -479,8 +466,7 @@ static gboolean record_tick(void *opaque, QemuRun *r, const char *status, guint6
                             guint64 vns, GError **error)
 {
     RecordCheckpointer *c = opaque;
-    if (!c->next || icount != c->next || strcmp(status, "paused") ||
-        (c->limit && icount >= c->limit))
+    if (!c->next || icount != c->next || strcmp(status, "paused"))
         return TRUE;
     gint64 ts = g_get_monotonic_time();
     BundleCheckpoint ck = {.icount = icount, .virtual_ns = vns};
@@ -490,24 +476,21 @@ static gboolean record_tick(void *opaque, QemuRun *r, const char *status, guint6
     g_autofree char *name = g_strdup_printf("ckpt-%04u", c->m->checkpoints->len + 1);
     g_autofree char *cmd = g_strdup_printf("savevm %s", name);
     g_autofree char *out = NULL;
+    /* (with patch 0012 a stopped recording's savevm no longer refuses
+     * while UART input is queued: any message is an error) */
     gboolean ok = qmp_client_hmp(r->qmp, cmd, &out, 120000, error);
-    gboolean busy = ok && out && strstr(out, SAVEVM_BUSY);
-    if (ok && !busy && out && *g_strstrip(out))
+    if (ok && out && *g_strstrip(out))
         ok = fail(error, RECORDER_ERROR_FAILED, "%s at icount %" G_GUINT64_FORMAT ": %s", cmd,
                   ck.icount, out);
     if (!ok)
         return FALSE;
-    if (busy) {
-        c->next = icount + SAVEVM_RETRY_ICOUNT;
-    } else {
-        ck.name = g_steal_pointer(&name);
-        g_array_append_val(c->m->checkpoints, ck);
-        c->stats->checkpoints = c->m->checkpoints->len;
-        c->next = (icount / c->o->checkpoint_every + 1) * c->o->checkpoint_every;
-    }
+    ck.name = g_steal_pointer(&name);
+    g_array_append_val(c->m->checkpoints, ck);
+    c->stats->checkpoints = c->m->checkpoints->len;
+    c->next = icount + c->o->checkpoint_every;
     if (c->limit && c->next >= c->limit)
         c->next = 0;
-    ok = aim_stop(r, c->next ? c->next : c->limit, error) &&
+    ok = record_aim_stop(r, "stop-icount", c->next ? c->next : c->limit, error) &&
          qmp_client_call(r->qmp, "cont", NULL, NULL, 30000, error);
     qmp_client_drop_events(r->qmp, "RESUME");
     c->stats->savevm_seconds_total += since(ts);
@@ -544,8 +527,14 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
         if (v && (!*v || u->value < *v))
             *v = u->value;
     }
+    /* the stop is aimed at the first checkpoint, then at the next ones,
+     * and at the --until icount after the last */
     guint64 limit = a.stop_icount;
-    a.stop_icount = checkpointer_first_stop(o, limit);
+    guint64 first = o->verify ? 0 : o->checkpoint_every;
+    if (limit && first >= limit)
+        first = 0;
+    if (first)
+        a.stop_icount = first;
     gboolean has_faults = o->faults && o->faults->len;
     a.start_paused = has_faults;
     gint64 t0 = g_get_monotonic_time();
@@ -571,8 +560,7 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
         return FALSE;
     }
     g_autofree char *reason = NULL;
-    RecordCheckpointer ckp = {o,    uart_path, m, stats, a.stop_icount != limit ? a.stop_icount : 0,
-                              limit};
+    RecordCheckpointer ckp = {o, uart_path, m, stats, first, limit};
     gboolean ok = record_watch(r, uart_path, o->until, FALSE, o->should_stop, o->progress,
                                o->opaque, o->verify ? NULL : record_tick, &ckp, &reason, error);
     record_feeder_stop(feeder);

@@ -119,14 +119,18 @@ typedef struct RecordFeeder RecordFeeder;
 RecordFeeder *record_feeder_start(int fd, const char *path, GError **error);
 void record_feeder_stop(RecordFeeder *f);
 
-/* Polls a running QEMU (every 50 ms) until one of UNTIL (of RecordUntil; the
- * uart conditions read UART_PATH) holds, SHOULD_STOP says so, or the guest
- * shuts down; *REASON gets why (g_free it).  QEMU exiting is an error unless
- * EXIT_OK. */
+/* Aims the machine's stop PROPERTY ("stop-icount" or "stop-time-ns",
+ * hw/itc/itc_stop.c) at VALUE (0 disarms) over QMP. */
+gboolean record_aim_stop(QemuRun *r, const char *property, guint64 value, GError **error);
+
+/* Polls a running QEMU (every 50 ms; with TICK, also woken by a pause) until
+ * one of UNTIL (of RecordUntil; the uart conditions read UART_PATH) holds,
+ * SHOULD_STOP says so, or the guest shuts down; *REASON gets why (g_free
+ * it).  QEMU exiting is an error unless EXIT_OK.  TICK (optional) is called
+ * after every poll with the status, icount and virtual time; FALSE from it
+ * (with an error) ends the watch with that error. */
 typedef gboolean (*RecordTickFn)(void *opaque, QemuRun *r, const char *status, guint64 icount,
                                  guint64 virtual_ns, GError **error);
-/* TICK (optional) is called after every poll with the status and icount;
- * FALSE from it (with an error) ends the watch with that error. */
 gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean exit_ok,
                       gboolean (*should_stop)(void *), RecordProgressFn progress, void *opaque,
                       RecordTickFn tick, void *tick_opaque, char **reason, GError **error);

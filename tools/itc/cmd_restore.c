@@ -172,12 +172,8 @@ int cmd_restore_main(int argc, char **argv)
         const RecordUntil *u = &g_array_index(until, RecordUntil, i);
         if (u->kind == UNTIL_UART)
             continue;
-        g_autoptr(JsonObject) args = json_object_new();
-        json_object_set_string_member(args, "path", "/machine");
-        json_object_set_string_member(args, "property",
-                                      u->kind == UNTIL_ICOUNT ? "stop-icount" : "stop-time-ns");
-        json_object_set_int_member(args, "value", (gint64)u->value);
-        if (!qmp_client_call(r->qmp, "qom-set", args, NULL, 10000, &e)) {
+        if (!record_aim_stop(r, u->kind == UNTIL_ICOUNT ? "stop-icount" : "stop-time-ns", u->value,
+                             &e)) {
             g_prefix_error(&e, "--until %s: ", u->text);
             rc = fail(e, "restore");
             goto out;
