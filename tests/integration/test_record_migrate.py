@@ -43,10 +43,7 @@ def main():
     qmp.cmd("quit")
     check_eq(p.wait(30), 0, "recording QEMU exit status")
 
-    p, qmp = itctest.start_rr(d, "replay", rr, "rep", elf)
-    replayed = itctest.replay_end_icount(qmp, p, d, "rep")
-    qmp.cmd("quit")
-    p.wait(30)
+    replayed = itctest.replay_to_end(d, rr, "rep", elf)
     check_eq(replayed, recorded, "icount where the replay of a recording with a migrate stops")
 
     store = os.path.join(d, "store")

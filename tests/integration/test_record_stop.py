@@ -51,12 +51,7 @@ def plain_replay_end(d, bundle, name):
     log = os.path.join(d, name + ".bin")
     subprocess.run(["zstd", "-d", "-q", "-f", os.path.join(bundle, "replay.bin.zst"), "-o", log],
                    check=True)
-    p, q = itctest.start_rr(d, "replay", log, name, os.path.join(bundle, "fsw.elf"))
-    try:
-        return itctest.replay_end_icount(q, p, d, name, timeout=300)
-    finally:
-        p.kill()
-        p.wait()
+    return itctest.replay_to_end(d, log, name, os.path.join(bundle, "fsw.elf"), timeout=300)
 
 
 def stops_at_any_instant(d):
@@ -79,12 +74,7 @@ def stops_at_any_instant(d):
             p.kill()
             p.wait()
     check(end > 100000000, "the recording ran only %d instructions" % end)
-    p, q = itctest.start_rr(d, "replay", log, "stops-replay", fswtest.FSW_ELF)
-    try:
-        got = itctest.replay_end_icount(q, p, d, "stops-replay", timeout=120)
-    finally:
-        p.kill()
-        p.wait()
+    got = itctest.replay_to_end(d, log, "stops-replay", fswtest.FSW_ELF)
     check_eq(got, end, "end of the replay of a recording stopped 40 times at any instant")
 
 

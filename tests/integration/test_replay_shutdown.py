@@ -32,10 +32,7 @@ def main():
     qmp.cmd("quit")
     check_eq(p.wait(30), 0, "recording QEMU exit status")
 
-    p, qmp = itctest.start_rr(d, "replay", rr, "rep", elf)
-    replayed = itctest.replay_end_icount(qmp, p, d, "rep")
-    qmp.cmd("quit")
-    p.wait(30)
+    replayed = itctest.replay_to_end(d, rr, "rep", elf)
     check_eq(replayed, recorded, "icount where the replay of a quit-ended recording stops")
 
 

@@ -375,6 +375,17 @@ def stderr_of(d, name):
         return f.read()[-800:]
 
 
+def replay_to_end(d, rr, name, elf, extra=(), timeout=120):
+    """Replays the log RR of ELF (from reset, as start_rr NAME) to the recorded
+    end; the instruction count there.  The replay QEMU is gone afterwards."""
+    p, qmp = start_rr(d, "replay", rr, name, elf, extra)
+    try:
+        return replay_end_icount(qmp, p, d, name, timeout)
+    finally:
+        p.kill()
+        p.wait()
+
+
 def replay_end_icount(qmp, p, d, name, timeout=120):
     """Waits until the replay started as NAME pauses at the recorded end;
     its instruction count there."""
