@@ -233,6 +233,22 @@ gboolean debugger_run(ReplayBundle *b, const DebugOptions *opt, int *gdb_status,
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
     g_ptr_array_free(argv, TRUE);
+    int qemu_status = 0;
+    if (ok && qemu_proc_wait(r->proc, 0, &qemu_status, NULL) &&
+        !(WIFEXITED(qemu_status) && WEXITSTATUS(qemu_status) == 0)) {
+        /* GDB only says "Remote connection closed"; QEMU's own words are
+         * in its stderr (a gdb "kill" or a guest shutdown exits with 0) */
+        g_autofree char *tail = qemu_proc_stderr_tail(r->proc);
+        g_autofree char *how =
+            WIFSIGNALED(qemu_status) ? g_strdup_printf("was killed by signal %d",
+                                                       WTERMSIG(qemu_status))
+                                     : g_strdup_printf("exited with status %d",
+                                                       WEXITSTATUS(qemu_status));
+        g_set_error(error, DEBUGGER_ERROR, DEBUGGER_ERROR_QEMU_DIED,
+                    "QEMU %s during the debug session (gdb status %d)%s%s", how, *gdb_status,
+                    *tail ? "; its stderr ends with:\n" : ", with nothing on stderr", tail);
+        ok = FALSE;
+    }
     qemu_run_quit(r);
     return ok;
 }

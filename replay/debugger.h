@@ -22,6 +22,7 @@ enum {
     DEBUGGER_ERROR_NO_SCRIPT,  /* replay/gdb/itc.py not found */
     DEBUGGER_ERROR_BAD_AT,     /* --at names no checkpoint or is out of range */
     DEBUGGER_ERROR_TIMEOUT,    /* a batch session did not finish in time */
+    DEBUGGER_ERROR_QEMU_DIED,  /* QEMU crashed or failed under gdb */
 };
 
 typedef struct {

@@ -15,7 +15,8 @@
    tt_next from an even pointer into the odd event word.  Then
    reverse-continue to a breakpoint (tt_check) twice and continue forwards:
    earlier calls going back, and the forward hit is the same instruction.
-4. Bad input: no bundle, bad --at, no gdb: exit 2, no QEMU left behind.
+4. Bad input: no bundle, bad --at, no gdb, QEMU killed under gdb: exit 2
+   with a message saying so, no QEMU left behind.
 On failure the seed and the commands to reproduce are printed.
 """
 # itc-test-timeout: 900
@@ -211,8 +212,16 @@ end
     check(h1["t"] > h2["t"], "the earlier tt_check call has the earlier tick: %s" % fin["bp_hits"])
     check_eq(h3["icount"], h1["icount"], "continue from the earlier hit stops at the later one")
 
-    # 4. bad input: clear errors, exit 2, no QEMU left running
+    # 4. bad input: clear errors, exit 2, no QEMU left running.  A QEMU that
+    # dies under gdb is reported with how it died, not as gdb's failure.
+    killer = os.path.join(d, "kill-qemu.gdb")
+    with open(killer, "w") as f:
+        f.write("python\nimport os, subprocess\n"
+                "w = os.path.dirname(os.environ['ITC_UART_LOG'])\n"
+                "subprocess.run(['pkill', '-KILL', '-f', 'qemu-system-sparc.*' + w])\n"
+                "end\nshell sleep 0.5\nstepi\n")
     for args, env2, what in [
+            (["debug", moved, "--batch", killer], {}, "QEMU was killed by signal 9"),
             (["debug", os.path.join(d, "nonexistent")], {}, "no such bundle"),
             (["debug", moved, "--at", "ckpt-9999"], {}, "--at"),
             (["debug", moved, "--at", str(end + 1000)], {}, "ends at"),
