@@ -240,10 +240,9 @@ gboolean debugger_run(ReplayBundle *b, const DebugOptions *opt, int *gdb_status,
          * in its stderr (a gdb "kill" or a guest shutdown exits with 0) */
         g_autofree char *tail = qemu_proc_stderr_tail(r->proc);
         g_autofree char *how =
-            WIFSIGNALED(qemu_status) ? g_strdup_printf("was killed by signal %d",
-                                                       WTERMSIG(qemu_status))
-                                     : g_strdup_printf("exited with status %d",
-                                                       WEXITSTATUS(qemu_status));
+            WIFSIGNALED(qemu_status)
+                ? g_strdup_printf("was killed by signal %d", WTERMSIG(qemu_status))
+                : g_strdup_printf("exited with status %d", WEXITSTATUS(qemu_status));
         g_set_error(error, DEBUGGER_ERROR, DEBUGGER_ERROR_QEMU_DIED,
                     "QEMU %s during the debug session (gdb status %d)%s%s", how, *gdb_status,
                     *tail ? "; its stderr ends with:\n" : ", with nothing on stderr", tail);
