@@ -157,7 +157,9 @@ char **qemu_args_build(const QemuArgs *a)
     g_ptr_array_add(v, g_string_free(ic, FALSE));
     if (a->drive) {
         ADD("-drive");
-        ADDF("if=none,id=ckpt,format=qcow2,file=%s", a->drive);
+        /* a scratch image (the bundle's snapshot store keeps the
+         * checkpoints), so savevm need not wait for the disk's flush */
+        ADDF("if=none,id=ckpt,format=qcow2,cache=unsafe,file=%s", a->drive);
     }
     ADD("-kernel");
     ADD(a->kernel);
