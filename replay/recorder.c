@@ -449,8 +449,10 @@ typedef struct {
     const char *uart_path;
     BundleManifest *m;
     RecordStats *stats;
-    guint64 next;  /* where the stop is aimed (0: no more checkpoints) */
-    guint64 limit; /* the --until icount (0: none) */
+    guint64 next;        /* where the stop is aimed (0: no more checkpoints) */
+    guint64 limit;       /* the --until icount (0: none) */
+    SnapStore *store;    /* the bundle's checkpoint store */
+    const char *scratch; /* where a checkpoint's stream is exported */
 } RecordCheckpointer;
 
 gboolean record_aim_stop(QemuRun *r, const char *property, guint64 value, GError **error)
@@ -461,6 +463,11 @@ gboolean record_aim_stop(QemuRun *r, const char *property, guint64 value, GError
     json_object_set_int_member(args, "value", (gint64)value);
     return qmp_client_call(r->qmp, "qom-set", args, NULL, 10000, error);
 }
+
+static gboolean export_checkpoint(QemuRun *r, BundleCheckpoint *ck, const char *scratch,
+                                  GError **error);
+static gboolean ingest_checkpoint(SnapStore *s, BundleCheckpoint *ck, const char *scratch,
+                                  GError **error);
 
 static gboolean record_tick(void *opaque, QemuRun *r, const char *status, guint64 icount,
                             guint64 vns, GError **error)
@@ -486,18 +493,35 @@ static gboolean record_tick(void *opaque, QemuRun *r, const char *status, guint6
         return FALSE;
     ck.name = g_steal_pointer(&name);
     g_array_append_val(c->m->checkpoints, ck);
+    BundleCheckpoint *added =
+        &g_array_index(c->m->checkpoints, BundleCheckpoint, c->m->checkpoints->len - 1);
     c->stats->checkpoints = c->m->checkpoints->len;
     c->next = icount + c->o->checkpoint_every;
     if (c->limit && c->next >= c->limit)
         c->next = 0;
+    /* the stream is exported while the VM is paused, then stored while it
+     * runs (the store works on our side, QEMU goes on recording) */
+    GError *e = NULL;
+    gboolean exported = export_checkpoint(r, added, c->scratch, &e);
     ok = record_aim_stop(r, "stop-icount", c->next ? c->next : c->limit, error) &&
          qmp_client_call(r->qmp, "cont", NULL, NULL, 30000, error);
     qmp_client_drop_events(r->qmp, "RESUME");
     c->stats->savevm_seconds_total += since(ts);
+    gint64 t_store = g_get_monotonic_time();
+    if (ok && exported && !ingest_checkpoint(c->store, added, c->scratch, &e))
+        exported = FALSE;
+    if (!exported) {
+        /* left for the end of the recording, which stores what is not yet
+         * stored and says why a checkpoint cannot be */
+        g_clear_error(&e);
+        g_unlink(c->scratch);
+    }
+    c->stats->store_seconds += since(t_store);
     return ok;
 }
 
-static gboolean store_checkpoints(QemuRun *r, const char *bdir, const char *rundir,
+static SnapStore *open_checkpoint_store(const char *bdir, GError **error);
+static gboolean store_checkpoints(QemuRun *r, SnapStore *s, const char *bdir, const char *rundir,
                                   BundleManifest *m, RecordStats *stats, GError **error);
 
 static gboolean record_pass(const RecordOptions *o, const char *bdir, const char *rundir,
@@ -560,7 +584,14 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
         return FALSE;
     }
     g_autofree char *reason = NULL;
-    RecordCheckpointer ckp = {o, uart_path, m, stats, first, limit};
+    g_autofree char *scratch = g_build_filename(rundir, "checkpoint.stream", NULL);
+    SnapStore *store = o->verify ? NULL : open_checkpoint_store(bdir, error);
+    if (!o->verify && !store) {
+        record_feeder_stop(feeder);
+        qemu_run_free(r);
+        return FALSE;
+    }
+    RecordCheckpointer ckp = {o, uart_path, m, stats, first, limit, store, scratch};
     gboolean ok = record_watch(r, uart_path, o->until, FALSE, o->should_stop, o->progress,
                                o->opaque, o->verify ? NULL : record_tick, &ckp, &reason, error);
     record_feeder_stop(feeder);
@@ -579,11 +610,18 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
         while (m->checkpoints->len &&
                g_array_index(m->checkpoints, BundleCheckpoint, m->checkpoints->len - 1).icount >=
                    res->icount_end) {
-            g_free(g_array_index(m->checkpoints, BundleCheckpoint, m->checkpoints->len - 1).name);
+            BundleCheckpoint *ck =
+                &g_array_index(m->checkpoints, BundleCheckpoint, m->checkpoints->len - 1);
+            if (ck->snapshot)
+                snap_store_remove(store, ck->snapshot, NULL);
+            g_free(ck->name);
+            g_free(ck->snapshot);
             g_array_set_size(m->checkpoints, m->checkpoints->len - 1);
         }
-        ok = store_checkpoints(r, bdir, rundir, m, stats, error);
+        ok = store_checkpoints(r, store, bdir, rundir, m, stats, error);
     }
+    if (store)
+        snap_store_close(store);
     if (ok) {
         /* End with SIGTERM, not QMP quit: QEMU 10.0 logs a quit's shutdown
          * event without first logging the instructions executed since the
@@ -611,11 +649,10 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
 
 /* ---- checkpoint pass ---------------------------------------------------- */
 
-/* Moves checkpoint CK from the pass's qcow2 into the bundle's store: QEMU
- * writes its VM state (a migration stream) to SCRATCH, the store ingests
- * it.  Sets CK->snapshot; for "init" also its virtual time. */
-static gboolean store_checkpoint(QemuRun *r, SnapStore *s, BundleCheckpoint *ck,
-                                 const char *scratch, GError **error)
+/* QEMU writes checkpoint CK's VM state (a migration stream) from the
+ * pass's qcow2 to SCRATCH; for "init" this also gives its virtual time. */
+static gboolean export_checkpoint(QemuRun *r, BundleCheckpoint *ck, const char *scratch,
+                                  GError **error)
 {
     g_autoptr(JsonObject) args = json_object_new();
     json_object_set_string_member(args, "name", ck->name);
@@ -636,6 +673,13 @@ static gboolean store_checkpoint(QemuRun *r, SnapStore *s, BundleCheckpoint *ck,
     }
     if (!strcmp(ck->name, "init"))
         ck->virtual_ns = (guint64)vclock;
+    return TRUE;
+}
+
+/* The store ingests the stream in SCRATCH (removed then): sets CK->snapshot. */
+static gboolean ingest_checkpoint(SnapStore *s, BundleCheckpoint *ck, const char *scratch,
+                                  GError **error)
+{
     FILE *f = fopen(scratch, "rbe");
     if (!f)
         return fail(error, RECORDER_ERROR_FAILED, "%s: %s", scratch, g_strerror(errno));
@@ -649,16 +693,26 @@ static gboolean store_checkpoint(QemuRun *r, SnapStore *s, BundleCheckpoint *ck,
     return TRUE;
 }
 
-/* Every checkpoint, "init" first, into the store BUNDLE/checkpoints. */
-static gboolean store_checkpoints(QemuRun *r, const char *bdir, const char *rundir,
+/* Moves checkpoint CK from the pass's qcow2 into the bundle's store. */
+static gboolean store_checkpoint(QemuRun *r, SnapStore *s, BundleCheckpoint *ck,
+                                 const char *scratch, GError **error)
+{
+    return export_checkpoint(r, ck, scratch, error) && ingest_checkpoint(s, ck, scratch, error);
+}
+
+static SnapStore *open_checkpoint_store(const char *bdir, GError **error)
+{
+    g_autofree char *dir = g_build_filename(bdir, BUNDLE_CHECKPOINT_STORE, NULL);
+    return snap_store_open(dir, error);
+}
+
+/* Every checkpoint not stored yet, "init" first, into the store S
+ * (BUNDLE/checkpoints). */
+static gboolean store_checkpoints(QemuRun *r, SnapStore *s, const char *bdir, const char *rundir,
                                   BundleManifest *m, RecordStats *stats, GError **error)
 {
     gint64 t0 = g_get_monotonic_time();
-    g_autofree char *dir = g_build_filename(bdir, BUNDLE_CHECKPOINT_STORE, NULL);
     g_autofree char *scratch = g_build_filename(rundir, "checkpoint.stream", NULL);
-    SnapStore *s = snap_store_open(dir, error);
-    if (!s)
-        return FALSE;
     g_free(m->init.name);
     m->init.name = g_strdup("init");
     m->init.icount = 0;
@@ -668,7 +722,7 @@ static gboolean store_checkpoints(QemuRun *r, const char *bdir, const char *rund
     for (guint i = 0; ok && i < m->checkpoints->len;) {
         BundleCheckpoint *ck = &g_array_index(m->checkpoints, BundleCheckpoint, i);
         GError *e = NULL;
-        if (store_checkpoint(r, s, ck, scratch, &e)) {
+        if (ck->snapshot || store_checkpoint(r, s, ck, scratch, &e)) {
             i++;
             continue;
         }
@@ -697,9 +751,8 @@ static gboolean store_checkpoints(QemuRun *r, const char *bdir, const char *rund
     SnapStats st = {0};
     if (ok && snap_store_stats(s, &st, NULL))
         stats->store_bytes = st.stored_bytes;
-    snap_store_close(s);
     m->checkpoint_store = g_strdup(BUNDLE_CHECKPOINT_STORE);
-    stats->store_seconds = since(t0);
+    stats->store_seconds += since(t0);
     if (!ok)
         g_prefix_error(error, "storing the checkpoints: ");
     return ok;
@@ -775,7 +828,10 @@ static gboolean checkpoint_pass(const RecordOptions *o, const char *bdir, const 
              replay_read_clock(r, &end, NULL, error) &&
              (digest = qemu_state_digest(r->qmp, error)) != NULL;
     g_autoptr(GPtrArray) replayed = ok ? fault_query(r->qmp, error) : NULL;
-    ok = ok && replayed && store_checkpoints(r, bdir, rundir, m, stats, error);
+    SnapStore *s = ok && replayed ? open_checkpoint_store(bdir, error) : NULL;
+    ok = s && store_checkpoints(r, s, bdir, rundir, m, stats, error);
+    if (s)
+        snap_store_close(s);
     qemu_run_quit(r);
     stats->checkpoint_seconds = since(t0);
     stats->checkpoints = n;
