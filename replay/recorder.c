@@ -452,7 +452,10 @@ typedef struct {
     guint64 next;        /* where the stop is aimed (0: no more checkpoints) */
     guint64 limit;       /* the --until icount (0: none) */
     SnapStore *store;    /* the bundle's checkpoint store */
-    const char *scratch; /* where a checkpoint's stream is exported */
+    const char *scratch; /* where a checkpoint's stream is saved */
+    const char *bdir;    /* the bundle (a stream the store rejects is kept) */
+    GString *dropped;    /* why checkpoints were left out */
+    guint taken;         /* checkpoints saved (numbers their names) */
 } RecordCheckpointer;
 
 gboolean record_aim_stop(QemuRun *r, const char *property, guint64 value, GError **error)
@@ -464,10 +467,13 @@ gboolean record_aim_stop(QemuRun *r, const char *property, guint64 value, GError
     return qmp_client_call(r->qmp, "qom-set", args, NULL, 10000, error);
 }
 
-static gboolean export_checkpoint(QemuRun *r, BundleCheckpoint *ck, const char *scratch,
-                                  GError **error);
+static gboolean save_checkpoint_stream(QemuRun *r, const BundleCheckpoint *ck, const char *scratch,
+                                       GError **error);
 static gboolean ingest_checkpoint(SnapStore *s, BundleCheckpoint *ck, const char *scratch,
                                   GError **error);
+static gboolean store_or_drop_checkpoint(SnapStore *s, BundleManifest *m, guint i,
+                                         const char *scratch, const char *bdir, RecordStats *stats,
+                                         GString *dropped, GError **error);
 
 static gboolean record_tick(void *opaque, QemuRun *r, const char *status, guint64 icount,
                             guint64 vns, GError **error)
@@ -480,49 +486,31 @@ static gboolean record_tick(void *opaque, QemuRun *r, const char *status, guint6
     /* the bytes the paused machine has sent: timers due at this very
      * instant may have run (a replay break stops before them) */
     ck.uart_offset = file_size(c->uart_path);
-    g_autofree char *name = g_strdup_printf("ckpt-%04u", c->m->checkpoints->len + 1);
-    g_autofree char *cmd = g_strdup_printf("savevm %s", name);
-    g_autofree char *out = NULL;
-    /* (with patch 0012 a stopped recording's savevm no longer refuses
-     * while UART input is queued: any message is an error) */
-    gboolean ok = qmp_client_hmp(r->qmp, cmd, &out, 120000, error);
-    if (ok && out && *g_strstrip(out))
-        ok = fail(error, RECORDER_ERROR_FAILED, "%s at icount %" G_GUINT64_FORMAT ": %s", cmd,
-                  ck.icount, out);
-    if (!ok)
+    /* the stream goes straight to a file (no image): stored while the VM
+     * records on (the store works on our side, QEMU goes on recording) */
+    if (!save_checkpoint_stream(r, &ck, c->scratch, error))
         return FALSE;
-    ck.name = g_steal_pointer(&name);
+    ck.name = g_strdup_printf("ckpt-%04u", ++c->taken);
     g_array_append_val(c->m->checkpoints, ck);
-    BundleCheckpoint *added =
-        &g_array_index(c->m->checkpoints, BundleCheckpoint, c->m->checkpoints->len - 1);
-    c->stats->checkpoints = c->m->checkpoints->len;
     c->next = icount + c->o->checkpoint_every;
     if (c->limit && c->next >= c->limit)
         c->next = 0;
-    /* the stream is exported while the VM is paused, then stored while it
-     * runs (the store works on our side, QEMU goes on recording) */
-    GError *e = NULL;
-    gboolean exported = export_checkpoint(r, added, c->scratch, &e);
-    ok = record_aim_stop(r, "stop-icount", c->next ? c->next : c->limit, error) &&
-         qmp_client_call(r->qmp, "cont", NULL, NULL, 30000, error);
+    gboolean ok = record_aim_stop(r, "stop-icount", c->next ? c->next : c->limit, error) &&
+                  qmp_client_call(r->qmp, "cont", NULL, NULL, 30000, error);
     qmp_client_drop_events(r->qmp, "RESUME");
     c->stats->savevm_seconds_total += since(ts);
     gint64 t_store = g_get_monotonic_time();
-    if (ok && exported && !ingest_checkpoint(c->store, added, c->scratch, &e))
-        exported = FALSE;
-    if (!exported) {
-        /* left for the end of the recording, which stores what is not yet
-         * stored and says why a checkpoint cannot be */
-        g_clear_error(&e);
-        g_unlink(c->scratch);
-    }
+    ok = ok && store_or_drop_checkpoint(c->store, c->m, c->m->checkpoints->len - 1, c->scratch,
+                                        c->bdir, c->stats, c->dropped, error);
+    c->stats->checkpoints = c->m->checkpoints->len;
     c->stats->store_seconds += since(t_store);
     return ok;
 }
 
 static SnapStore *open_checkpoint_store(const char *bdir, GError **error);
-static gboolean store_checkpoints(QemuRun *r, SnapStore *s, const char *bdir, const char *rundir,
-                                  BundleManifest *m, RecordStats *stats, GError **error);
+static gboolean store_init_checkpoint(QemuRun *r, SnapStore *s, const char *rundir,
+                                      BundleManifest *m, RecordStats *stats, const GString *dropped,
+                                      GError **error);
 
 static gboolean record_pass(const RecordOptions *o, const char *bdir, const char *rundir,
                             const char *log_path, const char *qcow2, const char *fsw,
@@ -591,7 +579,17 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
         qemu_run_free(r);
         return FALSE;
     }
-    RecordCheckpointer ckp = {o, uart_path, m, stats, first, limit, store, scratch};
+    g_autoptr(GString) dropped = g_string_new(NULL);
+    RecordCheckpointer ckp = {.o = o,
+                              .uart_path = uart_path,
+                              .m = m,
+                              .stats = stats,
+                              .next = first,
+                              .limit = limit,
+                              .store = store,
+                              .scratch = scratch,
+                              .bdir = bdir,
+                              .dropped = dropped};
     gboolean ok = record_watch(r, uart_path, o->until, FALSE, o->should_stop, o->progress,
                                o->opaque, o->verify ? NULL : record_tick, &ckp, &reason, error);
     record_feeder_stop(feeder);
@@ -606,7 +604,7 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
         ok = ok && (res->faults = merge_faults(o->faults, q, error)) != NULL;
     }
     if (ok && !o->verify) {
-        /* the checkpoints are in this QEMU's qcow2; none at or after the end */
+        /* the checkpoints are in the store; none at or after the end */
         while (m->checkpoints->len &&
                g_array_index(m->checkpoints, BundleCheckpoint, m->checkpoints->len - 1).icount >=
                    res->icount_end) {
@@ -618,7 +616,7 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
             g_free(ck->snapshot);
             g_array_set_size(m->checkpoints, m->checkpoints->len - 1);
         }
-        ok = store_checkpoints(r, store, bdir, rundir, m, stats, error);
+        ok = store_init_checkpoint(r, store, rundir, m, stats, dropped, error);
     }
     if (store)
         snap_store_close(store);
@@ -648,6 +646,31 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
 }
 
 /* ---- checkpoint pass ---------------------------------------------------- */
+
+/* QEMU saves the paused VM's state (a migration stream) straight into
+ * SCRATCH, for checkpoint CK (at CK's instruction count). */
+static gboolean save_checkpoint_stream(QemuRun *r, const BundleCheckpoint *ck, const char *scratch,
+                                       GError **error)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+    json_object_set_string_member(args, "path", scratch);
+    JsonNode *res = NULL;
+    if (!qmp_client_call(r->qmp, "itc-snapshot-save", args, &res, 120000, error)) {
+        g_prefix_error(error, "checkpoint at icount %" G_GUINT64_FORMAT ": ", ck->icount);
+        return FALSE;
+    }
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(res) ? json_node_get_object(res) : NULL;
+    gint64 icount = o ? json_object_get_int_member_with_default(o, "icount", -2) : -2;
+    json_node_unref(res);
+    if (icount != (gint64)ck->icount) {
+        g_unlink(scratch);
+        return fail(error, RECORDER_ERROR_FAILED,
+                    "QEMU saved the checkpoint at icount %" G_GINT64_FORMAT
+                    ", it was due at %" G_GUINT64_FORMAT,
+                    icount, ck->icount);
+    }
+    return TRUE;
+}
 
 /* QEMU writes checkpoint CK's VM state (a migration stream) from the
  * pass's qcow2 to SCRATCH; for "init" this also gives its virtual time. */
@@ -693,23 +716,50 @@ static gboolean ingest_checkpoint(SnapStore *s, BundleCheckpoint *ck, const char
     return TRUE;
 }
 
-/* Moves checkpoint CK from the pass's qcow2 into the bundle's store. */
-static gboolean store_checkpoint(QemuRun *r, SnapStore *s, BundleCheckpoint *ck,
-                                 const char *scratch, GError **error)
-{
-    return export_checkpoint(r, ck, scratch, error) && ingest_checkpoint(s, ck, scratch, error);
-}
-
 static SnapStore *open_checkpoint_store(const char *bdir, GError **error)
 {
     g_autofree char *dir = g_build_filename(bdir, BUNDLE_CHECKPOINT_STORE, NULL);
     return snap_store_open(dir, error);
 }
 
-/* Every checkpoint not stored yet, "init" first, into the store S
- * (BUNDLE/checkpoints). */
-static gboolean store_checkpoints(QemuRun *r, SnapStore *s, const char *bdir, const char *rundir,
-                                  BundleManifest *m, RecordStats *stats, GError **error)
+/* CK's stream in SCRATCH into the store S, or, if the store cannot parse
+ * it, CK left out of M (at index I) with the reason in DROPPED. */
+static gboolean store_or_drop_checkpoint(SnapStore *s, BundleManifest *m, guint i,
+                                         const char *scratch, const char *bdir, RecordStats *stats,
+                                         GString *dropped, GError **error)
+{
+    BundleCheckpoint *ck = &g_array_index(m->checkpoints, BundleCheckpoint, i);
+    GError *e = NULL;
+    if (ingest_checkpoint(s, ck, scratch, &e))
+        return TRUE;
+    if (e->domain != SNAP_STREAM_ERROR) {
+        g_propagate_error(error, e);
+        return FALSE;
+    }
+    /* The store's parser finds a device section's end by its footer
+     * bytes, which device data can mimic (snap_stream.c, check_next());
+     * seen once in ~2000 checkpoints.  A checkpoint is an optimisation:
+     * leave it out rather than lose the recording, and keep its
+     * stream for a bug report. */
+    g_autofree char *keep = g_strdup_printf("%s/%s.unparsed-stream", bdir, ck->name);
+    if (rename(scratch, keep) < 0)
+        g_clear_pointer(&keep, g_free);
+    g_string_append_printf(dropped, "checkpoint left out of the bundle: %s (its stream: %s)\n",
+                           e->message, keep ? keep : "not kept");
+    g_error_free(e);
+    stats->dropped_checkpoints++;
+    g_free(ck->name);
+    g_free(ck->snapshot);
+    g_array_remove_index(m->checkpoints, i);
+    return TRUE;
+}
+
+/* "init", which QEMU saved in its image at start-up, into the store S (the
+ * checkpoints are there already); the store's figures and what was left
+ * out (DROPPED) into STATS. */
+static gboolean store_init_checkpoint(QemuRun *r, SnapStore *s, const char *rundir,
+                                      BundleManifest *m, RecordStats *stats, const GString *dropped,
+                                      GError **error)
 {
     gint64 t0 = g_get_monotonic_time();
     g_autofree char *scratch = g_build_filename(rundir, "checkpoint.stream", NULL);
@@ -717,37 +767,10 @@ static gboolean store_checkpoints(QemuRun *r, SnapStore *s, const char *bdir, co
     m->init.name = g_strdup("init");
     m->init.icount = 0;
     m->init.uart_offset = 0;
-    gboolean ok = store_checkpoint(r, s, &m->init, scratch, error);
-    GString *dropped = g_string_new(NULL);
-    for (guint i = 0; ok && i < m->checkpoints->len;) {
-        BundleCheckpoint *ck = &g_array_index(m->checkpoints, BundleCheckpoint, i);
-        GError *e = NULL;
-        if (ck->snapshot || store_checkpoint(r, s, ck, scratch, &e)) {
-            i++;
-            continue;
-        }
-        if (e->domain != SNAP_STREAM_ERROR) {
-            g_propagate_error(error, e);
-            ok = FALSE;
-            break;
-        }
-        /* The store's parser finds a device section's end by its footer
-         * bytes, which device data can mimic (snap_stream.c, check_next());
-         * seen once in ~2000 checkpoints.  A checkpoint is an optimisation:
-         * leave it out rather than lose the recording, and keep its
-         * stream for a bug report. */
-        g_autofree char *keep = g_strdup_printf("%s/%s.unparsed-stream", bdir, ck->name);
-        if (rename(scratch, keep) < 0)
-            g_clear_pointer(&keep, g_free);
-        g_string_append_printf(dropped, "checkpoint left out of the bundle: %s (its stream: %s)\n",
-                               e->message, keep ? keep : "not kept");
-        g_error_free(e);
-        stats->dropped_checkpoints++;
-        g_free(ck->name);
-        g_free(ck->snapshot);
-        g_array_remove_index(m->checkpoints, i);
-    }
-    stats->dropped = g_string_free(dropped, dropped->len == 0);
+    gboolean ok = export_checkpoint(r, &m->init, scratch, error) &&
+                  ingest_checkpoint(s, &m->init, scratch, error);
+    g_free(stats->dropped);
+    stats->dropped = dropped->len ? g_strdup(dropped->str) : NULL;
     SnapStats st = {0};
     if (ok && snap_store_stats(s, &st, NULL))
         stats->store_bytes = st.stored_bytes;
@@ -796,28 +819,27 @@ static gboolean checkpoint_pass(const RecordOptions *o, const char *bdir, const 
     }
     guint n = 0;
     int timeout = replay_timeout_ms(o->checkpoint_every);
+    g_autofree char *scratch = g_build_filename(rundir, "checkpoint.stream", NULL);
+    g_autoptr(GString) dropped = g_string_new(NULL);
+    SnapStore *s = ok ? open_checkpoint_store(bdir, error) : NULL;
+    ok = ok && s;
     for (guint64 k = o->checkpoint_every; ok && o->checkpoint_every && k < res->icount_end;
          k += o->checkpoint_every) {
         BundleCheckpoint ck = {0};
         ok = replay_run_to(r, k, timeout, error) &&
              replay_read_clock(r, &ck.icount, &ck.virtual_ns, error);
+        gint64 ts = g_get_monotonic_time();
+        ok = ok && save_checkpoint_stream(r, &ck, scratch, error);
+        stats->savevm_seconds_total += since(ts);
         if (!ok)
             break;
-        ck.name = g_strdup_printf("ckpt-%04u", ++n);
-        g_autofree char *cmd = g_strdup_printf("savevm %s", ck.name);
-        g_autofree char *out = NULL;
-        gint64 ts = g_get_monotonic_time();
-        ok = qmp_client_hmp(r->qmp, cmd, &out, 120000, error);
-        stats->savevm_seconds_total += since(ts);
-        if (ok && out && *g_strstrip(out))
-            ok = fail(error, RECORDER_ERROR_FAILED, "%s at icount %" G_GUINT64_FORMAT ": %s", cmd,
-                      k, out);
         ck.uart_offset = file_size(ck_uart);
-        if (!ok) {
-            g_free(ck.name);
-            break;
-        }
+        ck.name = g_strdup_printf("ckpt-%04u", ++n);
         g_array_append_val(m->checkpoints, ck);
+        ts = g_get_monotonic_time();
+        ok = store_or_drop_checkpoint(s, m, m->checkpoints->len - 1, scratch, bdir, stats, dropped,
+                                      error);
+        stats->store_seconds += since(ts);
         if (o->progress)
             o->progress(o->opaque, "checkpoints", k, ck.virtual_ns, res->icount_end);
     }
@@ -828,13 +850,12 @@ static gboolean checkpoint_pass(const RecordOptions *o, const char *bdir, const 
              replay_read_clock(r, &end, NULL, error) &&
              (digest = qemu_state_digest(r->qmp, error)) != NULL;
     g_autoptr(GPtrArray) replayed = ok ? fault_query(r->qmp, error) : NULL;
-    SnapStore *s = ok && replayed ? open_checkpoint_store(bdir, error) : NULL;
-    ok = s && store_checkpoints(r, s, bdir, rundir, m, stats, error);
+    ok = ok && replayed && store_init_checkpoint(r, s, rundir, m, stats, dropped, error);
     if (s)
         snap_store_close(s);
     qemu_run_quit(r);
     stats->checkpoint_seconds = since(t0);
-    stats->checkpoints = n;
+    stats->checkpoints = m->checkpoints->len;
     if (!ok) {
         g_prefix_error(error, "checkpoint pass: ");
         return FALSE;

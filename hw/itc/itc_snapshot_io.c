@@ -1,6 +1,7 @@
 /*
  * ITC workbench: internal snapshots to and from migration-stream files
- * (itc-snapshot-export, itc-snapshot-import)
+ * (itc-snapshot-export, itc-snapshot-import), and the VM state straight
+ * into one (itc-snapshot-save)
  *
  * A bundle keeps its checkpoints in the workbench's deduplicating snapshot
  * store, whose unit is a migration stream.  QEMU's reverse execution loads
@@ -13,6 +14,10 @@
  * picks snapshots by instruction count).  Only the block layer is used:
  * the guest, its devices and the replay position are untouched.
  *
+ * A recording's checkpoints need no image at all: save writes the stream
+ * savevm would put in the image straight into a file (patch 0015), which
+ * costs a third of savevm followed by export.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -20,6 +25,7 @@
 #include "block/block-global-state.h"
 #include "block/block-io.h"
 #include "block/snapshot.h"
+#include "migration/snapshot.h"
 #include "qapi/error.h"
 #include "qapi/qapi-commands-itc.h"
 #include "qemu/cutils.h"
@@ -99,6 +105,23 @@ ItcSnapshotStream *qmp_itc_snapshot_export(const char *name, const char *path,
     }
     trace_itc_snapshot_export(name, sn.vm_state_size, path);
     return itc_snapshot_result(&sn);
+}
+
+ItcStateStream *qmp_itc_snapshot_save(const char *path, Error **errp)
+{
+    ItcStateStream *r = g_new0(ItcStateStream, 1);
+    uint64_t size, icount;
+    int64_t clock;
+
+    if (!save_snapshot_stream(path, &size, &icount, &clock, errp)) {
+        g_free(r);
+        return NULL;
+    }
+    trace_itc_snapshot_save(size, icount, path);
+    r->size = size;
+    r->icount = icount == -1ULL ? -1 : (int64_t)icount;
+    r->vm_clock_ns = clock;
+    return r;
 }
 
 ItcSnapshotStream *qmp_itc_snapshot_import(const char *name, const char *path,
