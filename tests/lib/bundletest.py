@@ -122,12 +122,23 @@ def rehydrate(bundle, qcow2, d):
     for cmd, args, needle in (
             ("itc-snapshot-import", {"name": "x", "path": stream + ".missing", "icount": 0,
                                      "vm-clock-ns": 0}, "No such file"),
-            ("itc-snapshot-export", {"name": "nope", "path": stream}, "no snapshot 'nope'")):
+            ("itc-snapshot-export", {"name": "nope", "path": stream}, "no snapshot 'nope'"),
+            ("itc-snapshot-save", {"path": os.path.join(d, "no-such-dir", "x")},
+             "No such file")):
         try:
             qmp.cmd(cmd, **args)
             raise TestFailure("%s %r succeeded" % (cmd, args))
         except TestFailure as e:
             check(needle in str(e), "%s error %r does not say %r" % (cmd, str(e), needle))
+    # itc-snapshot-save writes the very stream savevm puts in the image
+    saved = qmp.cmd("itc-snapshot-save", path=stream)
+    check(saved["size"] == os.path.getsize(stream) and saved["icount"] == -1,
+          "itc-snapshot-save: %r" % saved)
+    check(qmp.hmp("savevm same").strip() == "", "savevm same")
+    qmp.cmd("itc-snapshot-export", name="same", path=stream + ".savevm")
+    with open(stream, "rb") as a, open(stream + ".savevm", "rb") as b:
+        check(a.read() == b.read(), "itc-snapshot-save and savevm wrote different streams")
+    qmp.hmp("delvm same")
     for c in [m["init"]] + m["checkpoints"]:
         ok("snap", "export", c["snapshot"], "--store", store, "-o", stream)
         r = qmp.cmd("itc-snapshot-import", name=c["name"], path=stream, icount=c["icount"],
