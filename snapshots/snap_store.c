@@ -82,6 +82,8 @@ struct SnapStore {
     guint cache_next;
     GHashTable *bodies; /* snapshot id -> GBytes manifest body (recently used) */
     GQueue *body_order;
+    GHashTable *infos; /* snapshot id -> SnapInfo of its manifest as read (manifests_by_age);
+                          forgotten when this store writes or removes that manifest */
     guint8 zero_hash[HASH_LEN];
 };
 
@@ -422,6 +424,7 @@ static SnapStore *store_new(const char *dir, GError **error)
     s->bodies =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
     s->body_order = g_queue_new();
+    s->infos = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     guint8 zero[SNAP_PAGE_SIZE] = {0};
     hash128(zero, sizeof zero, s->zero_hash);
     if (g_mkdir_with_parents(s->packdir, 0755) < 0 || g_mkdir_with_parents(s->snapdir, 0755) < 0) {
@@ -456,6 +459,7 @@ void snap_store_close(SnapStore *s)
     ZSTD_freeDCtx(s->dctx);
     g_hash_table_destroy(s->bodies);
     g_queue_free_full(s->body_order, g_free);
+    g_hash_table_destroy(s->infos);
     g_hash_table_destroy(s->pages);
     g_hash_table_destroy(s->pack_names);
     g_ptr_array_free(s->packs, TRUE);
@@ -1216,6 +1220,7 @@ static gboolean manifest_write(SnapStore *s, const ManifestFields *f, const guin
     if (!m)
         return FALSE;
     g_autofree char *name = g_strdup_printf("%s.snap", f->id);
+    g_hash_table_remove(s->infos, f->id);
     return write_atomic(s->snapdir, name, m->data, m->len, error);
 }
 
@@ -1226,12 +1231,18 @@ static GArray *manifests_by_age(SnapStore *s)
     g_autoptr(GPtrArray) ids = list_dir(s->snapdir, ".snap");
     GArray *out = g_array_new(FALSE, FALSE, sizeof(SnapInfo));
     for (guint i = 0; i < ids->len; i++) {
-        Manifest m;
-        if (!manifest_read(s, ids->pdata[i], &m, NULL))
-            continue;
-        m.info.created = m.created_us; /* sort key; callers use only id/parent */
-        g_array_append_val(out, m.info);
-        manifest_clear(&m);
+        /* each ingest picks a parent among all manifests: read each once */
+        SnapInfo *info = g_hash_table_lookup(s->infos, ids->pdata[i]);
+        if (!info) {
+            Manifest m;
+            if (!manifest_read(s, ids->pdata[i], &m, NULL))
+                continue;
+            m.info.created = m.created_us; /* sort key; callers use only id/parent */
+            info = g_memdup2(&m.info, sizeof m.info);
+            g_hash_table_insert(s->infos, g_strdup(ids->pdata[i]), info);
+            manifest_clear(&m);
+        }
+        g_array_append_val(out, *info);
     }
     return out;
 }
@@ -1420,6 +1431,7 @@ static char *commit(SnapIngest *in, GError **error)
              publish(itmp, in->s->packdir, iname, TRUE, error) &&
              add_index(in->s, in->pack_name, idx->data, idx->len, error);
     }
+    g_hash_table_remove(in->s->infos, id);
     ok = ok && publish(stmp, in->s->snapdir, sname, TRUE, error);
     if (!ok) {
         unlink_free(itmp);
@@ -1721,6 +1733,7 @@ gboolean snap_store_remove(SnapStore *s, const char *id, GError **error)
     }
     manifest_clear(&victim);
     g_hash_table_remove(s->bodies, id);
+    g_hash_table_remove(s->infos, id);
     if (unlink(path) < 0)
         return io_fail(error, path, "cannot remove");
     return TRUE;
