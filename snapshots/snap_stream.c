@@ -38,6 +38,7 @@ struct SnapStreamParser {
     State st;
     guint32 ram_section;
     GHashTable *sections; /* section id -> idstr */
+    GHashTable *started;  /* ids of iterative sections (START): PART/END continue them */
     char block[256];
     gboolean have_block;
     gboolean finishing;
@@ -104,6 +105,7 @@ SnapStreamParser *snap_stream_parser_new(SnapRecordFn fn, gpointer user)
     p->user = user;
     p->buf = g_byte_array_new();
     p->sections = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    p->started = g_hash_table_new(g_direct_hash, g_direct_equal);
     p->ram_section = G_MAXUINT32;
     return p;
 }
@@ -114,6 +116,7 @@ void snap_stream_parser_free(SnapStreamParser *p)
         return;
     g_byte_array_free(p->buf, TRUE);
     g_hash_table_destroy(p->sections);
+    g_hash_table_destroy(p->started);
     g_free(p);
 }
 
@@ -136,13 +139,20 @@ static gboolean emit(SnapStreamParser *p, SnapRecord *rec, gsize len, GError **e
     return ok;
 }
 
+static guint32 be32_at(const guint8 *d)
+{
+    return (guint32)d[0] << 24 | d[1] << 16 | d[2] << 8 | d[3];
+}
+
 /* Does a plausible next section start at d[i]? 0 = yes, BAD = no, NEED =
  * more input needed to tell. A device payload can contain the footer bytes
  * (e.g. "timer" section 0: a cpu_ticks_offset ending in 0x7e followed by a
  * zero field reads as 7e 00 00 00 00 00 = footer + EOF), so the candidate's
- * header is checked, not just its type byte: EOF must be followed by the
- * device description or the end of the stream, START/FULL by a printable
- * idstr, PART/END by a known section id, COMMAND by a small command. */
+ * header is checked as far as a valid stream allows, never further: EOF
+ * must be followed by the device description (a JSON object) or the end of
+ * the stream; START/FULL must open a section not seen yet (QEMU writes each
+ * once) with a printable idstr and a 16-bit version; PART/END must continue
+ * a section opened by START; COMMAND must be a small command. */
 static int check_next(SnapStreamParser *p, gsize i)
 {
     const guint8 *d = p->d + p->head;
@@ -154,11 +164,17 @@ static int check_next(SnapStreamParser *p, gsize i)
     case VM_EOF:
         if (i + 1 >= n)
             return p->finishing ? 0 : NEED;
-        return d[i + 1] == VM_VMDESC ? 0 : BAD;
+        if (d[i + 1] != VM_VMDESC)
+            return BAD;
+        if (i + 7 > n)
+            return more;
+        return be32_at(d + i + 2) >= 2 && d[i + 6] == '{' ? 0 : BAD;
     case VM_START:
     case VM_FULL: {
         if (i + 6 > n)
             return more;
+        if (g_hash_table_contains(p->sections, GUINT_TO_POINTER(be32_at(d + i + 1))))
+            return BAD;
         gsize len = d[i + 5];
         if (len == 0)
             return BAD;
@@ -167,15 +183,13 @@ static int check_next(SnapStreamParser *p, gsize i)
         for (gsize k = 0; k < len; k++)
             if (d[i + 6 + k] < 0x20 || d[i + 6 + k] > 0x7e)
                 return BAD;
-        return 0;
+        return be32_at(d + i + 6 + len + 4) <= 0xffff ? 0 : BAD;
     }
     case VM_PART:
-    case VM_END: {
+    case VM_END:
         if (i + 5 > n)
             return more;
-        guint32 id = (guint32)d[i + 1] << 24 | d[i + 2] << 16 | d[i + 3] << 8 | d[i + 4];
-        return g_hash_table_contains(p->sections, GUINT_TO_POINTER(id)) ? 0 : BAD;
-    }
+        return g_hash_table_contains(p->started, GUINT_TO_POINTER(be32_at(d + i + 1))) ? 0 : BAD;
     case VM_COMMAND: {
         if (i + 5 > n)
             return more;
@@ -290,6 +304,8 @@ static int step_top(SnapStreamParser *p, GError **error)
             (rc = rd_be(&r, 4, &ver)))
             return rc;
         g_hash_table_insert(p->sections, GUINT_TO_POINTER((guint)id), g_strdup(name));
+        if (t == VM_START)
+            g_hash_table_add(p->started, GUINT_TO_POINTER((guint)id));
         break;
     case VM_PART:
     case VM_END: {

@@ -11,7 +11,8 @@ of ITC_BENCH_RR_ICOUNT instructions (default 2e9) with checkpoints every
   * flatness: p50 latency in the last fifth of the recording over the p50
     in the first fifth (checkpoints make it independent of the position);
   * recording overhead: the record pass vs a plain -icount run of the same
-    number of instructions (no record/replay);
+    number of instructions (no record/replay), medians of ITC_BENCH_RR_REPEAT
+    (3) alternating runs;
   * replay-log density in bytes per 1000 instructions (zstd).
 """
 import json
@@ -33,6 +34,8 @@ ICOUNT = int(float(os.environ.get("ITC_BENCH_RR_ICOUNT", "2e9")))
 POINTS = int(os.environ.get("ITC_BENCH_RR_POINTS", "8"))
 SHIFT = 2
 EVERY = int(float(os.environ.get("ITC_BENCH_RR_EVERY", "2.5e7")))
+# record-overhead runs (each: a plain run, a recording, one without checkpoints)
+REPEAT = int(os.environ.get("ITC_BENCH_RR_REPEAT", "3"))
 # a second, long recording for latency vs trace length (0: skip)
 LONG = int(float(os.environ.get("ITC_BENCH_RR_LONG", "1e10")))
 
@@ -139,19 +142,34 @@ def record(bundle, icount, every=EVERY, *extra):
 def main():
     d = tempfile.mkdtemp(prefix="itc-bench-rr-")
     try:
-        bundle = os.path.join(d, "b")
-        rec = record(bundle, ICOUNT)
-        plain = plain_run_seconds(d)
         def whole(r):
             return r["record_seconds"] + r["checkpoint_pass_seconds"] + r["compress_seconds"]
-        row("itc record / plain icount run (same instructions)", whole(rec) / plain,
-            "%.1fs vs %.1fs, %.2g insns, %d checkpoints during the recording (pause + savevm + "
-            "cont avg %.0f ms, storing them %.1fs); target <= 1.10"
-            % (whole(rec), plain, rec["icount_end"], rec["checkpoints"],
-               1000 * rec["savevm_seconds_avg"], rec["checkpoint_store_seconds"]))
-        bare = record(os.path.join(d, "bare"), ICOUNT, 0)
-        row("itc record --checkpoint-every 0 / plain icount run", whole(bare) / plain,
-            "record/replay alone: %.1fs" % whole(bare))
+        # A single run of a few seconds varies by +-10% on a shared host:
+        # alternate plain, itc record and itc record without checkpoints
+        # REPEAT times and compare medians.
+        plains, recs, bares = [], [], []
+        for i in range(REPEAT):
+            sub = os.path.join(d, "overhead-%d" % i)
+            os.mkdir(sub)
+            plains.append(plain_run_seconds(sub))
+            recs.append(record(os.path.join(d, "b") if i == 0 else os.path.join(sub, "b"),
+                               ICOUNT))
+            bares.append(record(os.path.join(sub, "bare"), ICOUNT, 0))
+        rec = recs[0]
+        bundle = os.path.join(d, "b")
+        plain = statistics.median(plains)
+        rec_s = statistics.median([whole(r) for r in recs])
+        bare_s = statistics.median([whole(r) for r in bares])
+        row("itc record / plain icount run (same instructions)", rec_s / plain,
+            "medians of %d alternating runs: %.2fs vs %.2fs (runs %s vs %s), %.2g insns, "
+            "%d checkpoints during the recording (pause + save + cont avg %.1f ms, storing "
+            "them %.1fs); target <= 1.10"
+            % (REPEAT, rec_s, plain, "/".join("%.2f" % whole(r) for r in recs),
+               "/".join("%.2f" % t for t in plains), rec["icount_end"], rec["checkpoints"],
+               1000 * statistics.median([r["savevm_seconds_avg"] for r in recs]),
+               rec["checkpoint_store_seconds"]))
+        row("itc record --checkpoint-every 0 / plain icount run", bare_s / plain,
+            "record/replay alone: %.2fs (median of %d)" % (bare_s, REPEAT))
         ver = record(os.path.join(d, "verified"), ICOUNT, EVERY, "--verify")
         row("itc record --verify / plain icount run", whole(ver) / plain,
             "%.1fs: checkpoints in a replay pass (%.1fs) that also verifies the recording"

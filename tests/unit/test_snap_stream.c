@@ -317,6 +317,61 @@ static void test_footer_lookalike_in_payload(void)
     g_byte_array_free(w.b, TRUE);
 }
 
+/* Footer lookalikes followed by what starts a section only in an invalid
+ * stream: EOF + VMDESC without a JSON object, FULL reopening a section
+ * already seen, PART of a section that no START opened. None ends the
+ * device section. */
+static void test_footer_lookalike_invalid_next(void)
+{
+    Builder w = {g_byte_array_new()};
+    be(&w, 4, 0x5145564d);
+    be(&w, 4, 3);
+    u8(&w, 0x04);
+    be(&w, 4, 5);
+    str(&w, "apbuart");
+    be(&w, 4, 0);
+    be(&w, 4, 1);
+    guint8 dev[] = {
+        0x7e, 0, 0, 0, 5, 0x00, 0x06, 0, 0, 0, 2, 0x11, /* EOF, no JSON */
+        0x7e, 0, 0, 0, 5, 0x04, 0,    0, 0, 5, 1, 'x',
+        0,    0, 0, 0, 0, 0,    0,    1,          /* FULL id 5 again */
+        0x7e, 0, 0, 0, 5, 0x02, 0,    0, 0, 5, 9, /* PART of a FULL */
+        0x7e, 0, 0, 0, 5, 0x04, 0,    0, 0, 6, 1, 'y',
+        0,    0, 0, 0, 0, 1,    0,    0, /* version 65536 */
+    };
+    bytes(&w, dev, sizeof dev);
+    u8(&w, 0x7e);
+    be(&w, 4, 5);
+    u8(&w, 0x04);
+    be(&w, 4, 6);
+    str(&w, "irqamp");
+    be(&w, 4, 0);
+    be(&w, 4, 1);
+    be(&w, 4, 0x12345678);
+    u8(&w, 0x7e);
+    be(&w, 4, 6);
+    u8(&w, 0x00);
+    u8(&w, 0x06);
+    be(&w, 4, 2);
+    bytes(&w, "{}", 2);
+    gsize chunks[] = {1, 7, w.b->len};
+    for (gsize c = 0; c < G_N_ELEMENTS(chunks); c++) {
+        Sections s = {{0}, 0};
+        SnapStreamParser *p = snap_stream_parser_new(on_section, &s);
+        GError *e = NULL;
+        for (gsize i = 0; i < w.b->len; i += chunks[c])
+            g_assert_true(
+                snap_stream_parser_feed(p, w.b->data + i, MIN(chunks[c], w.b->len - i), &e));
+        g_assert_true(snap_stream_parser_finish(p, &e));
+        g_assert_no_error(e);
+        snap_stream_parser_free(p);
+        g_assert_cmpint(s.n, ==, 2);
+        g_assert_cmpuint(s.lens[0], ==, sizeof dev);
+        g_assert_cmpuint(s.lens[1], ==, 4);
+    }
+    g_byte_array_free(w.b, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -325,5 +380,7 @@ int main(int argc, char **argv)
     g_test_add_func("/snap_stream/bad_magic_version_flags", test_bad_magic_version_flags);
     g_test_add_func("/snap_stream/random_flips_never_crash", test_random_flips_never_crash);
     g_test_add_func("/snap_stream/footer_lookalike_in_payload", test_footer_lookalike_in_payload);
+    g_test_add_func("/snap_stream/footer_lookalike_invalid_next",
+                    test_footer_lookalike_invalid_next);
     return g_test_run();
 }
