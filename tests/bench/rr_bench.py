@@ -174,9 +174,10 @@ def main():
         row("itc record --verify / plain icount run", whole(ver) / plain,
             "%.1fs: checkpoints in a replay pass (%.1fs) that also verifies the recording"
             % (whole(ver), ver["checkpoint_pass_seconds"]))
-        row("savevm during record / savevm in the replay pass",
+        row("checkpoint pause during record / save in the replay pass",
             rec["savevm_seconds_avg"] / ver["savevm_seconds_avg"],
-            "%.0f ms vs %.0f ms (patch 0008; savevm during record was 400-1400 ms)"
+            "%.1f ms (save + aim + cont) vs %.1f ms (save); savevm during record was "
+            "400-1400 ms before patch 0008"
             % (1000 * rec["savevm_seconds_avg"], 1000 * ver["savevm_seconds_avg"]))
         density = rec["replay_log_bytes"] * 1000.0 / rec["icount_end"]
         row("replay log bytes per 1000 instructions (zstd)", "%.3f" % density,
