@@ -454,7 +454,6 @@ typedef struct {
     SnapStore *store;    /* the bundle's checkpoint store */
     const char *scratch; /* where a checkpoint's stream is saved */
     const char *bdir;    /* the bundle (a stream the store rejects is kept) */
-    GString *dropped;    /* why checkpoints were left out */
     guint taken;         /* checkpoints saved (numbers their names) */
 } RecordCheckpointer;
 
@@ -473,7 +472,7 @@ static gboolean ingest_checkpoint(SnapStore *s, BundleCheckpoint *ck, const char
                                   GError **error);
 static gboolean store_or_drop_checkpoint(SnapStore *s, BundleManifest *m, guint i,
                                          const char *scratch, const char *bdir, RecordStats *stats,
-                                         GString *dropped, GError **error);
+                                         GError **error);
 
 static gboolean record_tick(void *opaque, QemuRun *r, const char *status, guint64 icount,
                             guint64 vns, GError **error)
@@ -501,16 +500,15 @@ static gboolean record_tick(void *opaque, QemuRun *r, const char *status, guint6
     c->stats->savevm_seconds_total += since(ts);
     gint64 t_store = g_get_monotonic_time();
     ok = ok && store_or_drop_checkpoint(c->store, c->m, c->m->checkpoints->len - 1, c->scratch,
-                                        c->bdir, c->stats, c->dropped, error);
+                                        c->bdir, c->stats, error);
     c->stats->checkpoints = c->m->checkpoints->len;
     c->stats->store_seconds += since(t_store);
     return ok;
 }
 
 static SnapStore *open_checkpoint_store(const char *bdir, GError **error);
-static gboolean store_init_checkpoint(QemuRun *r, SnapStore *s, const char *rundir,
-                                      BundleManifest *m, RecordStats *stats, const GString *dropped,
-                                      GError **error);
+static gboolean store_init_checkpoint(QemuRun *r, SnapStore *s, const char *scratch,
+                                      BundleManifest *m, RecordStats *stats, GError **error);
 
 static gboolean record_pass(const RecordOptions *o, const char *bdir, const char *rundir,
                             const char *log_path, const char *qcow2, const char *fsw,
@@ -579,7 +577,6 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
         qemu_run_free(r);
         return FALSE;
     }
-    g_autoptr(GString) dropped = g_string_new(NULL);
     RecordCheckpointer ckp = {.o = o,
                               .uart_path = uart_path,
                               .m = m,
@@ -588,8 +585,7 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
                               .limit = limit,
                               .store = store,
                               .scratch = scratch,
-                              .bdir = bdir,
-                              .dropped = dropped};
+                              .bdir = bdir};
     gboolean ok = record_watch(r, uart_path, o->until, FALSE, o->should_stop, o->progress,
                                o->opaque, o->verify ? NULL : record_tick, &ckp, &reason, error);
     record_feeder_stop(feeder);
@@ -616,7 +612,7 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
             g_free(ck->snapshot);
             g_array_set_size(m->checkpoints, m->checkpoints->len - 1);
         }
-        ok = store_init_checkpoint(r, store, rundir, m, stats, dropped, error);
+        ok = store_init_checkpoint(r, store, scratch, m, stats, error);
     }
     if (store)
         snap_store_close(store);
@@ -723,10 +719,10 @@ static SnapStore *open_checkpoint_store(const char *bdir, GError **error)
 }
 
 /* CK's stream in SCRATCH into the store S, or, if the store cannot parse
- * it, CK left out of M (at index I) with the reason in DROPPED. */
+ * it, CK left out of M (at index I) with the reason in STATS->dropped. */
 static gboolean store_or_drop_checkpoint(SnapStore *s, BundleManifest *m, guint i,
                                          const char *scratch, const char *bdir, RecordStats *stats,
-                                         GString *dropped, GError **error)
+                                         GError **error)
 {
     BundleCheckpoint *ck = &g_array_index(m->checkpoints, BundleCheckpoint, i);
     GError *e = NULL;
@@ -744,8 +740,9 @@ static gboolean store_or_drop_checkpoint(SnapStore *s, BundleManifest *m, guint 
     g_autofree char *keep = g_strdup_printf("%s/%s.unparsed-stream", bdir, ck->name);
     if (rename(scratch, keep) < 0)
         g_clear_pointer(&keep, g_free);
-    g_string_append_printf(dropped, "checkpoint left out of the bundle: %s (its stream: %s)\n",
-                           e->message, keep ? keep : "not kept");
+    g_autofree char *before = stats->dropped;
+    stats->dropped = g_strdup_printf("%scheckpoint left out of the bundle: %s (its stream: %s)\n",
+                                     before ? before : "", e->message, keep ? keep : "not kept");
     g_error_free(e);
     stats->dropped_checkpoints++;
     g_free(ck->name);
@@ -755,22 +752,18 @@ static gboolean store_or_drop_checkpoint(SnapStore *s, BundleManifest *m, guint 
 }
 
 /* "init", which QEMU saved in its image at start-up, into the store S (the
- * checkpoints are there already); the store's figures and what was left
- * out (DROPPED) into STATS. */
-static gboolean store_init_checkpoint(QemuRun *r, SnapStore *s, const char *rundir,
-                                      BundleManifest *m, RecordStats *stats, const GString *dropped,
-                                      GError **error)
+ * checkpoints are there already) through SCRATCH; the store's figures
+ * into STATS. */
+static gboolean store_init_checkpoint(QemuRun *r, SnapStore *s, const char *scratch,
+                                      BundleManifest *m, RecordStats *stats, GError **error)
 {
     gint64 t0 = g_get_monotonic_time();
-    g_autofree char *scratch = g_build_filename(rundir, "checkpoint.stream", NULL);
     g_free(m->init.name);
     m->init.name = g_strdup("init");
     m->init.icount = 0;
     m->init.uart_offset = 0;
     gboolean ok = export_checkpoint(r, &m->init, scratch, error) &&
                   ingest_checkpoint(s, &m->init, scratch, error);
-    g_free(stats->dropped);
-    stats->dropped = dropped->len ? g_strdup(dropped->str) : NULL;
     SnapStats st = {0};
     if (ok && snap_store_stats(s, &st, NULL))
         stats->store_bytes = st.stored_bytes;
@@ -820,7 +813,6 @@ static gboolean checkpoint_pass(const RecordOptions *o, const char *bdir, const 
     guint n = 0;
     int timeout = replay_timeout_ms(o->checkpoint_every);
     g_autofree char *scratch = g_build_filename(rundir, "checkpoint.stream", NULL);
-    g_autoptr(GString) dropped = g_string_new(NULL);
     SnapStore *s = ok ? open_checkpoint_store(bdir, error) : NULL;
     ok = ok && s;
     for (guint64 k = o->checkpoint_every; ok && o->checkpoint_every && k < res->icount_end;
@@ -837,8 +829,7 @@ static gboolean checkpoint_pass(const RecordOptions *o, const char *bdir, const 
         ck.name = g_strdup_printf("ckpt-%04u", ++n);
         g_array_append_val(m->checkpoints, ck);
         ts = g_get_monotonic_time();
-        ok = store_or_drop_checkpoint(s, m, m->checkpoints->len - 1, scratch, bdir, stats, dropped,
-                                      error);
+        ok = store_or_drop_checkpoint(s, m, m->checkpoints->len - 1, scratch, bdir, stats, error);
         stats->store_seconds += since(ts);
         if (o->progress)
             o->progress(o->opaque, "checkpoints", k, ck.virtual_ns, res->icount_end);
@@ -850,7 +841,7 @@ static gboolean checkpoint_pass(const RecordOptions *o, const char *bdir, const 
              replay_read_clock(r, &end, NULL, error) &&
              (digest = qemu_state_digest(r->qmp, error)) != NULL;
     g_autoptr(GPtrArray) replayed = ok ? fault_query(r->qmp, error) : NULL;
-    ok = ok && replayed && store_init_checkpoint(r, s, rundir, m, stats, dropped, error);
+    ok = ok && replayed && store_init_checkpoint(r, s, scratch, m, stats, error);
     if (s)
         snap_store_close(s);
     qemu_run_quit(r);

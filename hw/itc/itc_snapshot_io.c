@@ -15,7 +15,7 @@
  * the guest, its devices and the replay position are untouched.
  *
  * A recording's checkpoints need no image at all: save writes the stream
- * savevm would put in the image straight into a file (patch 0015), which
+ * savevm would put in the image straight into a file (patch 0016), which
  * costs a third of savevm followed by export.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later

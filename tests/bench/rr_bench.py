@@ -147,16 +147,15 @@ def main():
         # A single run of a few seconds varies by +-10% on a shared host:
         # alternate plain, itc record and itc record without checkpoints
         # REPEAT times and compare medians.
+        bundle = os.path.join(d, "b")  # the first recording: the latency rows use it
         plains, recs, bares = [], [], []
         for i in range(REPEAT):
             sub = os.path.join(d, "overhead-%d" % i)
             os.mkdir(sub)
             plains.append(plain_run_seconds(sub))
-            recs.append(record(os.path.join(d, "b") if i == 0 else os.path.join(sub, "b"),
-                               ICOUNT))
+            recs.append(record(bundle if i == 0 else os.path.join(sub, "b"), ICOUNT))
             bares.append(record(os.path.join(sub, "bare"), ICOUNT, 0))
         rec = recs[0]
-        bundle = os.path.join(d, "b")
         plain = statistics.median(plains)
         rec_s = statistics.median([whole(r) for r in recs])
         bare_s = statistics.median([whole(r) for r in bares])

@@ -272,6 +272,22 @@ def run_test(fn):
     sys.exit(0)
 
 
+def qtest_reload(q, path, extra=()):
+    """Save the state of Qtest Q (started with qmp=True) into the migration
+    stream file PATH, close Q, and return a new Qtest (with EXTRA) loaded
+    from it, its virtual clock at the save instant: qtest's clock is not in
+    the stream (under TCG and icount it is)."""
+    t_save = q.clock()
+    q.qmp.cmd("stop")
+    q.qmp.cmd("migrate", uri="file:" + path)
+    wait_migration(q.qmp)
+    q.close()
+    b = Qtest(qmp=True, extra=list(extra) + ["-incoming", "file:" + path])
+    wait_incoming(b.qmp)
+    b.cmd("clock_set %d" % t_save)
+    return b
+
+
 def qtest_set_irq_in(q, qom_path, name, num, level):
     """Drive input gpio NUM of the named group NAME of the device at
     QOM_PATH to LEVEL (qtest "set_irq_in")."""

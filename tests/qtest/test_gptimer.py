@@ -405,20 +405,11 @@ def test_vmstate_round_trip():
 
     a = itctest.Qtest(qmp=True)
     setup(a)
-    t_save = a.clock()
-    a.qmp.cmd("stop")
-    a.qmp.cmd("migrate", uri="file:" + mig)
-    itctest.wait_migration(a.qmp)
-    a.close()
+    b = itctest.qtest_reload(a, mig)
     ref = itctest.Qtest(qmp=True)
     setup(ref)
     want = observe(ref)
     ref.close()
-    b = itctest.Qtest(qmp=True, extra=["-incoming", "file:" + mig])
-    itctest.wait_incoming(b.qmp)
-    # qtest's virtual clock is not in the migration stream (under TCG and
-    # icount it is): bring the destination's clock to the save instant.
-    b.cmd("clock_set %d" % t_save)
     got = observe(b)
     for i, (g, w) in enumerate(zip(got, want)):
         check_eq(g, w, "registers at observation %d after load vs uninterrupted run" % i)

@@ -17,7 +17,7 @@ import os
 import re
 
 import itctest
-from itctest import check, check_eq
+from itctest import check_eq
 
 UNIT = [0xFF908000 + 0x1000 * n for n in range(5)]
 SCALER, SRELOAD = 0x0, 0x4
@@ -55,14 +55,7 @@ def main():
 
     a = itctest.Qtest(qmp=True, extra=TRACE)
     arm(a)
-    t_save = a.clock()
-    a.qmp.cmd("stop")
-    a.qmp.cmd("migrate", uri="file:" + mig)
-    itctest.wait_migration(a.qmp)
-    a.close()
-    b = itctest.Qtest(qmp=True, extra=TRACE + ["-incoming", "file:" + mig])
-    itctest.wait_incoming(b.qmp)
-    b.cmd("clock_set %d" % t_save)   # qtest's clock is not in the stream
+    b = itctest.qtest_reload(a, mig, TRACE)
     got = underflow_order(b)
     b.close()
     print("underflow order: uninterrupted %s, after save and load %s" % (want, got))

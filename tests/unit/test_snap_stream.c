@@ -268,6 +268,21 @@ static gboolean on_section(const SnapRecord *r, gpointer user, GError **error)
     return TRUE;
 }
 
+/* The device sections of stream B, fed to a parser CHUNK bytes at a time
+ * (which must succeed). */
+static Sections parse_sections(const GByteArray *b, gsize chunk)
+{
+    Sections s = {{0}, 0};
+    SnapStreamParser *p = snap_stream_parser_new(on_section, &s);
+    GError *e = NULL;
+    for (gsize i = 0; i < b->len; i += chunk)
+        g_assert_true(snap_stream_parser_feed(p, b->data + i, MIN(chunk, b->len - i), &e));
+    g_assert_true(snap_stream_parser_finish(p, &e));
+    g_assert_no_error(e);
+    snap_stream_parser_free(p);
+    return s;
+}
+
 /* QEMU's "timer" device is section 0 on leon3/gr740; a cpu_ticks_offset whose
  * low byte is 0x7e, followed by the always-zero 8-byte field, reads as
  * footer(0) + EOF. Seen in about 1 of 256 real checkpoints. */
@@ -301,15 +316,7 @@ static void test_footer_lookalike_in_payload(void)
     bytes(&w, "{}", 2);
     gsize chunks[] = {1, 5, w.b->len};
     for (gsize c = 0; c < G_N_ELEMENTS(chunks); c++) {
-        Sections s = {{0}, 0};
-        SnapStreamParser *p = snap_stream_parser_new(on_section, &s);
-        GError *e = NULL;
-        for (gsize i = 0; i < w.b->len; i += chunks[c])
-            g_assert_true(
-                snap_stream_parser_feed(p, w.b->data + i, MIN(chunks[c], w.b->len - i), &e));
-        g_assert_true(snap_stream_parser_finish(p, &e));
-        g_assert_no_error(e);
-        snap_stream_parser_free(p);
+        Sections s = parse_sections(w.b, chunks[c]);
         g_assert_cmpint(s.n, ==, 2);
         g_assert_cmpuint(s.lens[0], ==, 24);
         g_assert_cmpuint(s.lens[1], ==, sizeof dev);
@@ -356,15 +363,7 @@ static void test_footer_lookalike_invalid_next(void)
     bytes(&w, "{}", 2);
     gsize chunks[] = {1, 7, w.b->len};
     for (gsize c = 0; c < G_N_ELEMENTS(chunks); c++) {
-        Sections s = {{0}, 0};
-        SnapStreamParser *p = snap_stream_parser_new(on_section, &s);
-        GError *e = NULL;
-        for (gsize i = 0; i < w.b->len; i += chunks[c])
-            g_assert_true(
-                snap_stream_parser_feed(p, w.b->data + i, MIN(chunks[c], w.b->len - i), &e));
-        g_assert_true(snap_stream_parser_finish(p, &e));
-        g_assert_no_error(e);
-        snap_stream_parser_free(p);
+        Sections s = parse_sections(w.b, chunks[c]);
         g_assert_cmpint(s.n, ==, 2);
         g_assert_cmpuint(s.lens[0], ==, sizeof dev);
         g_assert_cmpuint(s.lens[1], ==, 4);
