@@ -116,17 +116,20 @@ char **qemu_args_build(const QemuArgs *a)
 #define ADDF(...) g_ptr_array_add(v, g_strdup_printf(__VA_ARGS__))
     ADD(a->qemu ? a->qemu : "qemu-system-sparc");
     ADD("-M");
-    /* hw/itc/itc_stop.c: an exact end, where replay-break is unavailable */
-    if (a->stop_icount || a->stop_time_ns) {
-        GString *m = g_string_new("gr740");
-        if (a->stop_icount)
-            g_string_append_printf(m, ",stop-icount=%" G_GUINT64_FORMAT, a->stop_icount);
-        if (a->stop_time_ns)
-            g_string_append_printf(m, ",stop-time-ns=%" G_GUINT64_FORMAT, a->stop_time_ns);
-        g_ptr_array_add(v, g_string_free(m, FALSE));
-    } else {
-        ADD("gr740");
+    /* hw/itc/itc_stop.c: an exact end, where replay-break is unavailable;
+     * hw/itc/itc_checkpoint.c: checkpoints QEMU takes by itself */
+    GString *m = g_string_new("gr740");
+    if (a->stop_icount)
+        g_string_append_printf(m, ",stop-icount=%" G_GUINT64_FORMAT, a->stop_icount);
+    if (a->stop_time_ns)
+        g_string_append_printf(m, ",stop-time-ns=%" G_GUINT64_FORMAT, a->stop_time_ns);
+    if (a->checkpoint_every && a->checkpoint_dir) {
+        g_string_append(m, ",checkpoint-dir=");
+        for (const char *p = a->checkpoint_dir; *p; p++) /* QemuOpts: ',' is ",," */
+            g_string_append(m, *p == ',' ? ",," : (char[]){*p, 0});
+        g_string_append_printf(m, ",checkpoint-every=%" G_GUINT64_FORMAT, a->checkpoint_every);
     }
+    g_ptr_array_add(v, g_string_free(m, FALSE));
     ADD("-smp");
     ADDF("%d", a->smp > 0 ? a->smp : 1);
     ADD("-display");

@@ -60,6 +60,10 @@ typedef struct {
     gboolean start_paused; /* -S */
     guint64 stop_icount;   /* > 0: pause after exactly this many instructions */
     guint64 stop_time_ns;  /* > 0: pause at exactly this virtual time */
+    /* > 0: QEMU saves the VM state into CHECKPOINT_DIR every this many
+     * instructions and says so in an ITC_CHECKPOINT event */
+    guint64 checkpoint_every;
+    const char *checkpoint_dir;
     /* the fault channel's unix socket (hw/itc/itc_fault_channel.c), or NULL;
      * every run has the same three serial ports (a replay needs the
      * recording's chardevs) */

@@ -333,6 +333,21 @@ gboolean qmp_client_wait_event(QmpClient *c, const char *name, JsonObject **even
     return TRUE;
 }
 
+JsonObject *qmp_client_take_event(QmpClient *c, const char *name)
+{
+    return take_event(c, name);
+}
+
+gboolean qmp_client_peek_event(QmpClient *c, const char *name, int timeout_ms, GError **error)
+{
+    JsonObject *e;
+    if (!qmp_client_wait_event(c, name, &e, timeout_ms, error))
+        return FALSE;
+    /* back where it was: no other event NAME is queued before it */
+    g_queue_push_head(&c->events, e);
+    return TRUE;
+}
+
 void qmp_client_drop_events(QmpClient *c, const char *name)
 {
     JsonObject *e;

@@ -48,5 +48,10 @@ gboolean qmp_client_hmp(QmpClient *c, const char *command_line, char **output, i
  * event object (json_object_unref it). */
 gboolean qmp_client_wait_event(QmpClient *c, const char *name, JsonObject **event, int timeout_ms,
                                GError **error);
+/* Waits for event NAME (queued or new) as qmp_client_wait_event() does,
+ * and leaves it queued. */
+gboolean qmp_client_peek_event(QmpClient *c, const char *name, int timeout_ms, GError **error);
+/* The oldest queued event NAME (json_object_unref it), or NULL: no I/O. */
+JsonObject *qmp_client_take_event(QmpClient *c, const char *name);
 /* Drops queued events called NAME (all if NAME is NULL). */
 void qmp_client_drop_events(QmpClient *c, const char *name);

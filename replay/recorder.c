@@ -362,9 +362,9 @@ gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean
     g_autofree char *cpu = first_cpu_path(r);
     while (ok && !reason) {
         if (tick) {
-            /* the tick acts on pauses (at a checkpoint): wake on one */
+            /* the tick acts on checkpoints: wake on one */
             GError *e = NULL;
-            if (!qmp_client_wait_event(r->qmp, "STOP", NULL, POLL_US / 1000, &e)) {
+            if (!qmp_client_peek_event(r->qmp, "ITC_CHECKPOINT", POLL_US / 1000, &e)) {
                 if (!g_error_matches(e, QMP_CLIENT_ERROR, QMP_CLIENT_ERROR_TIMEOUT)) {
                     g_propagate_error(error, e);
                     ok = FALSE;
@@ -437,27 +437,23 @@ gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean
 }
 
 /* Checkpoints taken during the record pass (the default; --verify takes
- * them in a replay pass instead).  hw/itc/itc_stop.c pauses the recording at
- * exactly the next multiple K of checkpoint_every (its timer leaves nothing
- * in the log); the tick sees the pause, saves the snapshot, aims the stop at
- * the next K (or the --until icount) and continues.  With patch 0010 the
- * paused interval leaves nothing in the replay log either, so a replay
- * passes K without stopping, and a load of the snapshot continues the log
- * right where the recording saved it. */
+ * them in a replay pass instead).  QEMU takes them by itself
+ * (hw/itc/itc_checkpoint.c): at exactly every multiple K of checkpoint_every
+ * it pauses (a timer that leaves nothing in the log), saves the VM state into
+ * a stream file in the run directory, sends an ITC_CHECKPOINT event and
+ * runs on.  The tick moves each announced stream into the store while QEMU
+ * records on.  With patch 0010 the paused interval leaves nothing in the
+ * replay log, so a replay passes K without stopping, and a load of the
+ * snapshot continues the log right where the recording saved it. */
 typedef struct {
-    const RecordOptions *o;
-    const char *uart_path;
     BundleManifest *m;
     RecordStats *stats;
-    guint64 next;        /* where the stop is aimed (0: no more checkpoints) */
-    guint64 limit;       /* the --until icount (0: none) */
-    SnapStore *store;    /* the bundle's checkpoint store */
-    const char *scratch; /* where a checkpoint's stream is saved */
-    const char *bdir;    /* the bundle (a stream the store rejects is kept) */
-    guint taken;         /* checkpoints saved (numbers their names) */
+    SnapStore *store; /* the bundle's checkpoint store */
+    const char *bdir; /* the bundle (a stream the store rejects is kept) */
+    guint taken;      /* checkpoints saved (numbers their names) */
 } RecordCheckpointer;
 
-gboolean record_aim_stop(QemuRun *r, const char *property, guint64 value, GError **error)
+gboolean record_machine_set(QemuRun *r, const char *property, guint64 value, GError **error)
 {
     g_autoptr(JsonObject) args = json_object_new();
     json_object_set_string_member(args, "path", "/machine");
@@ -466,44 +462,83 @@ gboolean record_aim_stop(QemuRun *r, const char *property, guint64 value, GError
     return qmp_client_call(r->qmp, "qom-set", args, NULL, 10000, error);
 }
 
-static gboolean save_checkpoint_stream(QemuRun *r, const BundleCheckpoint *ck, const char *scratch,
-                                       GError **error);
 static gboolean ingest_checkpoint(SnapStore *s, BundleCheckpoint *ck, const char *scratch,
                                   GError **error);
 static gboolean store_or_drop_checkpoint(SnapStore *s, BundleManifest *m, guint i,
                                          const char *scratch, const char *bdir, RecordStats *stats,
                                          GError **error);
 
+/* One ITC_CHECKPOINT event EV into the manifest and the store. */
+static gboolean record_checkpoint(RecordCheckpointer *c, JsonObject *ev, GError **error)
+{
+    JsonObject *d = json_object_get_object_member(ev, "data");
+    if (!d)
+        return fail(error, RECORDER_ERROR_FAILED, "QEMU sent an ITC_CHECKPOINT event without data");
+    gint64 icount = json_object_get_int_member_with_default(d, "icount", -1);
+    const char *why = json_object_get_string_member_with_default(d, "error", NULL);
+    const char *path = json_object_get_string_member_with_default(d, "path", NULL);
+    if (why || !path)
+        return fail(error, RECORDER_ERROR_FAILED, "checkpoint at icount %" G_GINT64_FORMAT ": %s",
+                    icount, why ? why : "QEMU named no stream file");
+    BundleCheckpoint ck = {
+        .icount = (guint64)icount,
+        .virtual_ns = (guint64)json_object_get_int_member_with_default(d, "vm-clock-ns", 0),
+        /* the bytes the paused machine had sent: timers due at this very
+         * instant may have run (a replay break stops before them) */
+        .uart_offset = (guint64)json_object_get_int_member_with_default(d, "uart-bytes", 0),
+        .name = g_strdup_printf("ckpt-%04u", ++c->taken),
+    };
+    c->stats->savevm_seconds_total +=
+        json_object_get_int_member_with_default(d, "pause-us", 0) / 1e6;
+    g_array_append_val(c->m->checkpoints, ck);
+    gint64 t0 = g_get_monotonic_time();
+    gboolean ok = store_or_drop_checkpoint(c->store, c->m, c->m->checkpoints->len - 1, path,
+                                           c->bdir, c->stats, error);
+    c->stats->checkpoints = c->m->checkpoints->len;
+    c->stats->store_seconds += since(t0);
+    return ok;
+}
+
+/* Every checkpoint QEMU has announced so far into the store. */
+static gboolean record_checkpoints(RecordCheckpointer *c, QemuRun *r, GError **error)
+{
+    JsonObject *ev;
+    gboolean ok = TRUE;
+    /* the checkpoints' pauses are not the run's */
+    qmp_client_drop_events(r->qmp, "STOP");
+    qmp_client_drop_events(r->qmp, "RESUME");
+    while (ok && (ev = qmp_client_take_event(r->qmp, "ITC_CHECKPOINT"))) {
+        ok = record_checkpoint(c, ev, error);
+        json_object_unref(ev);
+    }
+    return ok;
+}
+
 static gboolean record_tick(void *opaque, QemuRun *r, const char *status, guint64 icount,
                             guint64 vns, GError **error)
 {
-    RecordCheckpointer *c = opaque;
-    if (!c->next || icount != c->next || strcmp(status, "paused"))
-        return TRUE;
-    gint64 ts = g_get_monotonic_time();
-    BundleCheckpoint ck = {.icount = icount, .virtual_ns = vns};
-    /* the bytes the paused machine has sent: timers due at this very
-     * instant may have run (a replay break stops before them) */
-    ck.uart_offset = file_size(c->uart_path);
-    /* the stream goes straight to a file (no image): stored while the VM
-     * records on (the store works on our side, QEMU goes on recording) */
-    if (!save_checkpoint_stream(r, &ck, c->scratch, error))
-        return FALSE;
-    ck.name = g_strdup_printf("ckpt-%04u", ++c->taken);
-    g_array_append_val(c->m->checkpoints, ck);
-    c->next = icount + c->o->checkpoint_every;
-    if (c->limit && c->next >= c->limit)
-        c->next = 0;
-    gboolean ok = record_aim_stop(r, "stop-icount", c->next ? c->next : c->limit, error) &&
-                  qmp_client_call(r->qmp, "cont", NULL, NULL, 30000, error);
-    qmp_client_drop_events(r->qmp, "RESUME");
-    c->stats->savevm_seconds_total += since(ts);
-    gint64 t_store = g_get_monotonic_time();
-    ok = ok && store_or_drop_checkpoint(c->store, c->m, c->m->checkpoints->len - 1, c->scratch,
-                                        c->bdir, c->stats, error);
-    c->stats->checkpoints = c->m->checkpoints->len;
-    c->stats->store_seconds += since(t_store);
-    return ok;
+    (void)status;
+    (void)icount;
+    (void)vns;
+    return record_checkpoints(opaque, r, error);
+}
+
+/* Ends QEMU's checkpoint schedule: then nothing resumes the VM behind a
+ * "stop".  QEMU refuses while a checkpoint is being taken (the VM paused
+ * for it resumes when it is saved); that takes milliseconds. */
+static gboolean end_checkpoint_schedule(QemuRun *r, GError **error)
+{
+    for (int tries = 0;; tries++) {
+        GError *e = NULL;
+        if (record_machine_set(r, "checkpoint-every", 0, &e))
+            return TRUE;
+        if (!strstr(e->message, "being taken") || tries >= 10000) {
+            g_propagate_prefixed_error(error, e, "ending the checkpoints: ");
+            return FALSE;
+        }
+        g_error_free(e);
+        g_usleep(1000);
+    }
 }
 
 static SnapStore *open_checkpoint_store(const char *bdir, GError **error);
@@ -537,14 +572,11 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
         if (v && (!*v || u->value < *v))
             *v = u->value;
     }
-    /* the stop is aimed at the first checkpoint, then at the next ones,
-     * and at the --until icount after the last */
-    guint64 limit = a.stop_icount;
-    guint64 first = o->verify ? 0 : o->checkpoint_every;
-    if (limit && first >= limit)
-        first = 0;
-    if (first)
-        a.stop_icount = first;
+    /* QEMU takes the checkpoints (none at or after the --until icount) */
+    if (!o->verify) {
+        a.checkpoint_every = o->checkpoint_every;
+        a.checkpoint_dir = rundir;
+    }
     gboolean has_faults = o->faults && o->faults->len;
     a.start_paused = has_faults;
     gint64 t0 = g_get_monotonic_time();
@@ -577,20 +609,13 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
         qemu_run_free(r);
         return FALSE;
     }
-    RecordCheckpointer ckp = {.o = o,
-                              .uart_path = uart_path,
-                              .m = m,
-                              .stats = stats,
-                              .next = first,
-                              .limit = limit,
-                              .store = store,
-                              .scratch = scratch,
-                              .bdir = bdir};
+    RecordCheckpointer ckp = {.m = m, .stats = stats, .store = store, .bdir = bdir};
     gboolean ok = record_watch(r, uart_path, o->until, FALSE, o->should_stop, o->progress,
                                o->opaque, o->verify ? NULL : record_tick, &ckp, &reason, error);
     record_feeder_stop(feeder);
     if (ok) {
-        ok = qmp_client_call(r->qmp, "stop", NULL, NULL, 30000, error) &&
+        ok = (o->verify || end_checkpoint_schedule(r, error)) &&
+             qmp_client_call(r->qmp, "stop", NULL, NULL, 30000, error) &&
              replay_read_clock(r, &res->icount_end, &res->virtual_ns_end, error) &&
              (res->digest = qemu_state_digest(r->qmp, error)) != NULL;
     }
@@ -600,7 +625,11 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
         ok = ok && (res->faults = merge_faults(o->faults, q, error)) != NULL;
     }
     if (ok && !o->verify) {
-        /* the checkpoints are in the store; none at or after the end */
+        /* the checkpoints QEMU announced before the end into the store too;
+         * then none at or after the end */
+        ok = record_checkpoints(&ckp, r, error);
+    }
+    if (ok && !o->verify) {
         while (m->checkpoints->len &&
                g_array_index(m->checkpoints, BundleCheckpoint, m->checkpoints->len - 1).icount >=
                    res->icount_end) {

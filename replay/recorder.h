@@ -119,11 +119,13 @@ typedef struct RecordFeeder RecordFeeder;
 RecordFeeder *record_feeder_start(int fd, const char *path, GError **error);
 void record_feeder_stop(RecordFeeder *f);
 
-/* Aims the machine's stop PROPERTY ("stop-icount" or "stop-time-ns",
- * hw/itc/itc_stop.c) at VALUE (0 disarms) over QMP. */
-gboolean record_aim_stop(QemuRun *r, const char *property, guint64 value, GError **error);
+/* Sets the machine's run-control PROPERTY over QMP: a stop ("stop-icount"
+ * or "stop-time-ns", hw/itc/itc_stop.c) or the checkpoint schedule
+ * ("checkpoint-every", hw/itc/itc_checkpoint.c) to VALUE (0 disarms). */
+gboolean record_machine_set(QemuRun *r, const char *property, guint64 value, GError **error);
 
-/* Polls a running QEMU (every 50 ms; with TICK, also woken by a pause) until
+/* Polls a running QEMU (every 50 ms; with TICK, also woken by a checkpoint
+ * QEMU took, an ITC_CHECKPOINT event) until
  * one of UNTIL (of RecordUntil; the uart conditions read UART_PATH) holds,
  * SHOULD_STOP says so, or the guest shuts down; *REASON gets why (g_free
  * it).  QEMU exiting is an error unless EXIT_OK.  TICK (optional) is called

@@ -21,7 +21,7 @@
 #include "qapi/error.h"
 #include "cpu.h"
 #include "gr740_fault.h"
-#include "itc_stop.h"
+#include "itc_checkpoint.h"
 #include "itc_fault_channel.h"
 #include "hw/boards.h"
 #include "hw/loader.h"
@@ -80,6 +80,7 @@ struct GR740MachineState {
     DeviceState *irq_or[32];
     unsigned irq_or_used[32];
     ItcStop stop;               /* stop-icount / stop-time-ns (itc_stop.c) */
+    ItcCheckpoints checkpoints; /* checkpoint-every/-dir (itc_checkpoint.c) */
 };
 
 /*
@@ -621,6 +622,9 @@ static void gr740_init(MachineState *machine)
         sysbus_realize_and_unref(SYS_BUS_DEVICE(dev), &error_fatal);
         sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, base[i]);
         sysbus_connect_irq(SYS_BUS_DEVICE(dev), 0, gr740_irq(gms, line[i]));
+        if (i == 0) {
+            itc_checkpoint_connect(&gms->checkpoints, &gms->stop, OBJECT(dev));
+        }
     }
 
     gr740_create_timers_gpio(gms);
@@ -650,6 +654,8 @@ static void gr740_machine_class_init(ObjectClass *oc, void *data)
     mc->max_cpus = GR740_MAX_CPUS;
     mc->default_cpus = GR740_MAX_CPUS;
     itc_stop_class_add_props(oc, offsetof(GR740MachineState, stop));
+    itc_checkpoint_class_add_props(oc,
+                                   offsetof(GR740MachineState, checkpoints));
 }
 
 static const TypeInfo gr740_machine_info = {

@@ -125,6 +125,13 @@ struct GR740APBUARTState {
     /* Configuration */
     uint32_t fifo_size;
     uint32_t freq_hz;
+
+    /*
+     * Bytes handed to the chardev by this QEMU process ("tx-bytes"; the
+     * length of a file chardev's output).  Not device state: not migrated,
+     * not reset.
+     */
+    uint64_t tx_bytes;
 };
 
 static int64_t apbuart_char_time_ns(GR740APBUARTState *s)
@@ -230,7 +237,9 @@ static void apbuart_tx_done(void *opaque)
         apbuart_rx_push(s, ch);
     } else {
         /* Blocking write: output never depends on host timing. */
-        qemu_chr_fe_write_all(&s->chr, &ch, 1);
+        if (qemu_chr_fe_write_all(&s->chr, &ch, 1) == 1) {
+            s->tx_bytes++;
+        }
     }
     apbuart_tx_kick(s);
     if (FIELD_EX32(s->ctrl, CTRL, TI)) {
@@ -521,6 +530,8 @@ static void apbuart_init(Object *obj)
                           APBUART_REG_SIZE);
     sysbus_init_mmio(SYS_BUS_DEVICE(obj), &s->iomem);
     sysbus_init_irq(SYS_BUS_DEVICE(obj), &s->irq);
+    object_property_add_uint64_ptr(obj, "tx-bytes", &s->tx_bytes,
+                                   OBJ_PROP_FLAG_READ);
 }
 
 static int apbuart_post_load(void *opaque, int version_id)

@@ -49,7 +49,8 @@ static void itc_stop_fire(void *opaque)
             return;
         }
     }
-    trace_itc_stop_fire(icount_enabled() ? icount_get_raw() : -1, now);
+    at->fired_icount = icount_enabled() ? icount_get_raw() : -1;
+    trace_itc_stop_fire(at->fired_icount, now);
     /* from the vCPU thread, vm_stop() requests the stop and leaves the TB */
     vm_stop(RUN_STATE_PAUSED);
 }
@@ -64,6 +65,7 @@ static bool itc_stop_arm(ItcStopAt *at, Error **errp)
     int64_t deadline;
 
     if (!at->timer) {
+        at->fired_icount = -1;
         /*
          * EXTERNAL: the timer does not change guest state, so under
          * record/replay it logs no CHECKPOINT_CLOCK_VIRTUAL; a replay,

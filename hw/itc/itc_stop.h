@@ -14,6 +14,7 @@ typedef struct ItcStopAt {
     QEMUTimer *timer;
     uint64_t value;             /* 0: none */
     bool by_icount;
+    int64_t fired_icount;       /* where it last paused the VM; -1: never */
 } ItcStopAt;
 
 typedef struct ItcStop {

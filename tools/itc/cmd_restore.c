@@ -172,8 +172,8 @@ int cmd_restore_main(int argc, char **argv)
         const RecordUntil *u = &g_array_index(until, RecordUntil, i);
         if (u->kind == UNTIL_UART)
             continue;
-        if (!record_aim_stop(r, u->kind == UNTIL_ICOUNT ? "stop-icount" : "stop-time-ns", u->value,
-                             &e)) {
+        if (!record_machine_set(r, u->kind == UNTIL_ICOUNT ? "stop-icount" : "stop-time-ns",
+                                u->value, &e)) {
             g_prefix_error(&e, "--until %s: ", u->text);
             rc = fail(e, "restore");
             goto out;

@@ -1,0 +1,302 @@
+/*
+ * ITC workbench: checkpoints QEMU takes by itself on a schedule
+ *
+ *     -M gr740,checkpoint-dir=DIR,checkpoint-every=25000000
+ *     qom-set /machine checkpoint-every 0        (at run time: no more)
+ *
+ * At every multiple K of checkpoint-every instructions the VM pauses (an
+ * EXTERNAL virtual-clock timer, as for stop-icount in itc_stop.c: under
+ * icount it fires after exactly K instructions and leaves nothing in a
+ * recording), its state is saved into DIR/ckpt-K.stream as
+ * itc-snapshot-save does, an ITC_CHECKPOINT event names the file, and the
+ * VM runs on.  A recording used to do this from outside, with five QMP
+ * round trips per checkpoint while the guest stood still; here the pause
+ * is the save.  The paused interval leaves nothing in a replay log either
+ * (patch 0010), so a replay passes K without stopping.
+ *
+ * No checkpoint is taken at or after an armed stop-icount (the run ends
+ * there), and one due at the instant a stop fires leaves the VM paused.
+ * A "stop" over QMP between the pause and the save is not told apart from
+ * the checkpoint's own pause: the VM resumes after the save.
+ *
+ * Like stop-icount this is run control of one QEMU process, not machine
+ * state: it is not migrated.  The event's uart-bytes are what the first
+ * APBUART has handed to its chardev in this process (its "tx-bytes"), the
+ * length of a file chardev's output at the checkpoint.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/qapi-events-itc.h"
+#include "qapi/visitor.h"
+#include "qemu/error-report.h"
+#include "qemu/main-loop.h"
+#include "qom/object.h"
+#include "hw/qdev-core.h"
+#include "migration/snapshot.h"
+#include "system/cpu-timers.h"
+#include "system/runstate.h"
+#include "system/system.h"
+#include "trace.h"
+#include "itc_checkpoint.h"
+
+static ItcCheckpoints *itc_checkpoint_of(Object *obj, void *opaque)
+{
+    return (ItcCheckpoints *)((char *)obj + (uintptr_t)opaque);
+}
+
+/* The armed stop-icount, or 0. */
+static uint64_t itc_checkpoint_limit(ItcCheckpoints *c)
+{
+    return c->stop ? c->stop->icount.value : 0;
+}
+
+/*
+ * Aim the timer at the first multiple of @every after the current
+ * instruction count, or disarm it.
+ */
+static void itc_checkpoint_aim(ItcCheckpoints *c)
+{
+    int64_t cur;
+
+    c->next = 0;
+    if (!c->every || !c->dir || !icount_enabled()) {
+        if (c->timer) {
+            timer_del(c->timer);
+        }
+        return;
+    }
+    cur = icount_get_raw();
+    c->next = ((uint64_t)cur / c->every + 1) * c->every;
+    timer_mod(c->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+              icount_to_ns((int64_t)c->next - cur));
+    trace_itc_checkpoint_aim(c->next);
+}
+
+/* vCPU thread, at the checkpoint's instant. */
+static void itc_checkpoint_fire(void *opaque)
+{
+    ItcCheckpoints *c = opaque;
+    int64_t cur = icount_get_raw();
+    uint64_t limit = itc_checkpoint_limit(c);
+
+    if (cur < (int64_t)c->next || (limit && c->next >= limit)) {
+        /*
+         * The virtual clock ran ahead of icount (idle warp): aim again.
+         * Or the run stops before this checkpoint: none, but keep the
+         * schedule should the stop move.
+         */
+        if (cur >= (int64_t)c->next) {
+            c->next += c->every;
+        }
+        timer_mod(c->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                  icount_to_ns((int64_t)c->next - cur));
+        return;
+    }
+    c->due = true;
+    /* from the vCPU thread, vm_stop() requests the stop and leaves the TB */
+    vm_stop(RUN_STATE_PAUSED);
+}
+
+/* Main loop: the VM has stopped; save once the stop has completed. */
+static void itc_checkpoint_vm_state(void *opaque, bool running,
+                                    RunState state)
+{
+    ItcCheckpoints *c = opaque;
+
+    if (!running && c->due) {
+        c->paused_ns = get_clock();
+        qemu_bh_schedule(c->save_bh);
+    }
+}
+
+/* Did a run-control stop fire at the instant @icount? */
+static bool itc_checkpoint_stop_fired(ItcCheckpoints *c, int64_t icount)
+{
+    return c->stop && (c->stop->icount.fired_icount == icount ||
+                       c->stop->time.fired_icount == icount);
+}
+
+static void itc_checkpoint_save(void *opaque)
+{
+    ItcCheckpoints *c = opaque;
+    g_autofree char *path = NULL;
+    Error *err = NULL;
+    uint64_t size = 0, icount = 0, uart = 0;
+    int64_t clock = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL), pause_us;
+    int64_t at = icount_get_raw();
+    bool saved = false;
+
+    if (!c->due) {
+        return;
+    }
+    c->due = false;
+    if (!runstate_check(RUN_STATE_PAUSED)) {
+        /* shut down or reset in between: no checkpoint, nothing to resume */
+        return;
+    }
+    if (at != (int64_t)c->next) {
+        error_setg(&err, "paused at icount %" PRId64 ", the checkpoint was "
+                   "due at %" PRIu64, at, c->next);
+    } else {
+        path = g_strdup_printf("%s/ckpt-%" PRIu64 ".stream", c->dir, c->next);
+        saved = save_snapshot_stream(path, &size, &icount, &clock, &err);
+    }
+    if (c->uart) {
+        uart = object_property_get_uint(c->uart, "tx-bytes", &error_abort);
+    }
+    itc_checkpoint_aim(c);
+    pause_us = (get_clock() - c->paused_ns) / 1000;
+    trace_itc_checkpoint_save(at, size, pause_us);
+    qapi_event_send_itc_checkpoint(at, clock, saved ? path : NULL, size, uart,
+                                   pause_us, err ? error_get_pretty(err) : NULL);
+    error_free(err);
+    if (!itc_checkpoint_stop_fired(c, at)) {
+        vm_start();
+    }
+}
+
+static void itc_checkpoint_init_once(ItcCheckpoints *c)
+{
+    if (c->timer) {
+        return;
+    }
+    /*
+     * EXTERNAL: the timer does not change guest state, so under
+     * record/replay it logs no CHECKPOINT_CLOCK_VIRTUAL (a replay has no
+     * such timer).
+     */
+    c->timer = timer_new_full(NULL, QEMU_CLOCK_VIRTUAL, SCALE_NS,
+                              QEMU_TIMER_ATTR_EXTERNAL, itc_checkpoint_fire,
+                              c);
+    c->save_bh = qemu_bh_new(itc_checkpoint_save, c);
+    c->vmse = qemu_add_vm_change_state_handler(itc_checkpoint_vm_state, c);
+}
+
+/* Command-line values: icount is configured after the machine options. */
+static void itc_checkpoint_machine_done(Notifier *n, void *data)
+{
+    ItcCheckpoints *c = container_of(n, ItcCheckpoints, machine_done);
+
+    if (c->every && !icount_enabled()) {
+        error_report("checkpoint-every needs -icount");
+        exit(1);
+    }
+    if (c->every && !c->dir) {
+        error_report("checkpoint-every needs checkpoint-dir");
+        exit(1);
+    }
+    itc_checkpoint_init_once(c);
+    itc_checkpoint_aim(c);
+}
+
+static void itc_checkpoint_defer(ItcCheckpoints *c)
+{
+    if (!c->machine_done.notify) {
+        c->machine_done.notify = itc_checkpoint_machine_done;
+        qemu_add_machine_init_done_notifier(&c->machine_done);
+    }
+}
+
+static void itc_checkpoint_get_every(Object *obj, Visitor *v,
+                                     const char *name, void *opaque,
+                                     Error **errp)
+{
+    visit_type_uint64(v, name, &itc_checkpoint_of(obj, opaque)->every, errp);
+}
+
+static void itc_checkpoint_set_every(Object *obj, Visitor *v,
+                                     const char *name, void *opaque,
+                                     Error **errp)
+{
+    ItcCheckpoints *c = itc_checkpoint_of(obj, opaque);
+    uint64_t value;
+
+    if (!visit_type_uint64(v, name, &value, errp)) {
+        return;
+    }
+    if (value > INT64_MAX) {
+        error_setg(errp, "%s %" PRIu64 " is out of range", name, value);
+        return;
+    }
+    if (!phase_check(PHASE_MACHINE_READY)) {
+        c->every = value;
+        itc_checkpoint_defer(c);
+        return;
+    }
+    if (value && !icount_enabled()) {
+        error_setg(errp, "checkpoint-every needs -icount");
+        return;
+    }
+    if (value && !c->dir) {
+        error_setg(errp, "set checkpoint-dir before checkpoint-every");
+        return;
+    }
+    if (c->due) {
+        error_setg(errp, "a checkpoint is being taken; try again");
+        return;
+    }
+    c->every = value;
+    itc_checkpoint_init_once(c);
+    itc_checkpoint_aim(c);
+}
+
+static void itc_checkpoint_get_dir(Object *obj, Visitor *v, const char *name,
+                                   void *opaque, Error **errp)
+{
+    ItcCheckpoints *c = itc_checkpoint_of(obj, opaque);
+    char *value = g_strdup(c->dir ?: "");
+
+    visit_type_str(v, name, &value, errp);
+    g_free(value);
+}
+
+static void itc_checkpoint_set_dir(Object *obj, Visitor *v, const char *name,
+                                   void *opaque, Error **errp)
+{
+    ItcCheckpoints *c = itc_checkpoint_of(obj, opaque);
+    g_autofree char *value = NULL;
+
+    if (!visit_type_str(v, name, &value, errp)) {
+        return;
+    }
+    if (!*value) {
+        error_setg(errp, "checkpoint-dir must not be empty");
+        return;
+    }
+    if (!g_file_test(value, G_FILE_TEST_IS_DIR)) {
+        error_setg(errp, "checkpoint-dir %s is not a directory", value);
+        return;
+    }
+    if (c->due) {
+        error_setg(errp, "a checkpoint is being taken; try again");
+        return;
+    }
+    g_free(c->dir);
+    c->dir = g_steal_pointer(&value);
+}
+
+void itc_checkpoint_class_add_props(ObjectClass *oc, size_t offset)
+{
+    object_class_property_add(oc, "checkpoint-every", "uint64",
+                              itc_checkpoint_get_every,
+                              itc_checkpoint_set_every, NULL,
+                              (void *)offset);
+    object_class_property_set_description(oc, "checkpoint-every",
+        "save the VM state into checkpoint-dir every this many instructions "
+        "(0: never; needs -icount); an ITC_CHECKPOINT event follows each");
+    object_class_property_add(oc, "checkpoint-dir", "str",
+                              itc_checkpoint_get_dir, itc_checkpoint_set_dir,
+                              NULL, (void *)offset);
+    object_class_property_set_description(oc, "checkpoint-dir",
+        "directory for the checkpoints' stream files (ckpt-ICOUNT.stream)");
+}
+
+void itc_checkpoint_connect(ItcCheckpoints *c, const ItcStop *stop,
+                            Object *uart)
+{
+    c->stop = stop;
+    c->uart = uart;
+}
