@@ -35,7 +35,7 @@ POINTS = int(os.environ.get("ITC_BENCH_RR_POINTS", "8"))
 SHIFT = 2
 EVERY = int(float(os.environ.get("ITC_BENCH_RR_EVERY", "2.5e7")))
 # record-overhead runs (each: a plain run, a recording, one without checkpoints)
-REPEAT = int(os.environ.get("ITC_BENCH_RR_REPEAT", "3"))
+REPEAT = int(os.environ.get("ITC_BENCH_RR_REPEAT", "5"))
 # a second, long recording for latency vs trace length (0: skip)
 LONG = int(float(os.environ.get("ITC_BENCH_RR_LONG", "1e10")))
 
@@ -161,8 +161,8 @@ def main():
         bare_s = statistics.median([whole(r) for r in bares])
         row("itc record / plain icount run (same instructions)", rec_s / plain,
             "medians of %d alternating runs: %.2fs vs %.2fs (runs %s vs %s), %.2g insns, "
-            "%d checkpoints during the recording (pause + save + cont avg %.1f ms, storing "
-            "them %.1fs); target <= 1.10"
+            "%d checkpoints during the recording (QEMU pauses, saves and resumes: avg %.1f "
+            "ms; storing them %.1fs, at idle priority); target <= 1.10"
             % (REPEAT, rec_s, plain, "/".join("%.2f" % whole(r) for r in recs),
                "/".join("%.2f" % t for t in plains), rec["icount_end"], rec["checkpoints"],
                1000 * statistics.median([r["savevm_seconds_avg"] for r in recs]),
@@ -175,7 +175,7 @@ def main():
             % (whole(ver), ver["checkpoint_pass_seconds"]))
         row("checkpoint pause during record / save in the replay pass",
             rec["savevm_seconds_avg"] / ver["savevm_seconds_avg"],
-            "%.1f ms (save + aim + cont) vs %.1f ms (save); savevm during record was "
+            "%.1f ms (QEMU pauses, saves, resumes) vs %.1f ms (save); savevm during record was "
             "400-1400 ms before patch 0008"
             % (1000 * rec["savevm_seconds_avg"], 1000 * ver["savevm_seconds_avg"]))
         density = rec["replay_log_bytes"] * 1000.0 / rec["icount_end"]
