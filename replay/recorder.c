@@ -9,10 +9,10 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -443,7 +443,7 @@ gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean
  * it pauses (a timer that leaves nothing in the log), saves the VM state into
  * a stream file in the run directory, sends an ITC_CHECKPOINT event and
  * runs on.  The tick hands each event to a worker thread, which moves the
- * stream into the store while QEMU records on, at idle priority.  With patch
+ * stream into the store while QEMU records on, at low priority.  With patch
  * 0010 the paused interval leaves nothing in the replay log, so a replay
  * passes K without stopping, and a load of the snapshot continues the log
  * right where the recording saved it. */
@@ -510,12 +510,12 @@ static gboolean record_checkpoint(RecordCheckpointer *c, JsonObject *ev, GError 
 static gpointer checkpoint_worker(gpointer opaque)
 {
     RecordCheckpointer *c = opaque;
-    /* Only the CPU time QEMU leaves over (this thread and the store's
-     * compressor, which inherits the policy): on two cores an ingest at
-     * normal priority took turns with the vCPU thread (make bench, medians
-     * of 8: 1.08x instead of 1.10-1.13x over a plain run). */
-    struct sched_param sp = {0};
-    (void)sched_setscheduler(0, SCHED_IDLE, &sp);
+    /* Nice 19 (this thread and the store's compressor, which inherits it):
+     * on two cores an ingest at normal priority takes turns with the vCPU
+     * thread.  SCHED_IDLE read 1.08x over a plain run against 1.10-1.13x
+     * (medians of 8 alternating runs) but starved on a busy host: a
+     * recording waited seconds at its end. */
+    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
     for (;;) {
         JsonObject *ev = g_async_queue_pop(c->events);
         gboolean end = !json_object_has_member(ev, "event");
@@ -550,14 +550,22 @@ static gboolean record_checkpoints(RecordCheckpointer *c, QemuRun *r, GError **e
     return TRUE;
 }
 
-/* The worker stores what it was given and ends; then its error, if any. */
+/* The worker ends after the checkpoint it is storing; the caller stores the
+ * rest at its own priority (QEMU is stopped: nothing to leave CPU time
+ * to); then the first error, if any. */
 static gboolean checkpoint_worker_join(RecordCheckpointer *c, GError **error)
 {
     if (!c->worker)
         return TRUE;
-    g_async_queue_push(c->events, json_object_new());
+    g_async_queue_push_front(c->events, json_object_new());
     g_thread_join(c->worker);
     c->worker = NULL;
+    JsonObject *ev;
+    while ((ev = g_async_queue_try_pop(c->events))) {
+        if (!c->error)
+            record_checkpoint(c, ev, &c->error);
+        json_object_unref(ev);
+    }
     g_async_queue_unref(c->events);
     c->events = NULL;
     if (c->error) {

@@ -162,7 +162,7 @@ def main():
         row("itc record / plain icount run (same instructions)", rec_s / plain,
             "medians of %d alternating runs: %.2fs vs %.2fs (runs %s vs %s), %.2g insns, "
             "%d checkpoints during the recording (QEMU pauses, saves and resumes: avg %.1f "
-            "ms; storing them %.1fs, at idle priority); target <= 1.10"
+            "ms; storing them %.1fs, at low priority); target <= 1.10"
             % (REPEAT, rec_s, plain, "/".join("%.2f" % whole(r) for r in recs),
                "/".join("%.2f" % t for t in plains), rec["icount_end"], rec["checkpoints"],
                1000 * statistics.median([r["savevm_seconds_avg"] for r in recs]),
