@@ -804,10 +804,16 @@ static gboolean ingest_checkpoint(SnapStore *s, BundleCheckpoint *ck, const char
     return TRUE;
 }
 
+/* The bundle's store, filled in one go: synced once, when "init" is in
+ * (store_init_checkpoint), not at every checkpoint (each fsync is disk I/O
+ * beside the recording; an interrupted recording leaves no bundle anyway). */
 static SnapStore *open_checkpoint_store(const char *bdir, GError **error)
 {
     g_autofree char *dir = g_build_filename(bdir, BUNDLE_CHECKPOINT_STORE, NULL);
-    return snap_store_open(dir, error);
+    SnapStore *s = snap_store_open(dir, error);
+    if (s)
+        snap_store_defer_sync(s);
+    return s;
 }
 
 /* CK's stream in SCRATCH into the store S, or, if the store cannot parse
@@ -855,7 +861,7 @@ static gboolean store_init_checkpoint(QemuRun *r, SnapStore *s, const char *scra
     m->init.icount = 0;
     m->init.uart_offset = 0;
     gboolean ok = export_checkpoint(r, &m->init, scratch, error) &&
-                  ingest_checkpoint(s, &m->init, scratch, error);
+                  ingest_checkpoint(s, &m->init, scratch, error) && snap_store_sync(s, error);
     SnapStats st = {0};
     if (ok && snap_store_stats(s, &st, NULL))
         stats->store_bytes = st.stored_bytes;

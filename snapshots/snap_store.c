@@ -89,6 +89,7 @@ struct SnapStore {
      * its tables (MBs at the manifests' level 7) at its first frame */
     ZSTD_CCtx *body_cctx;  /* manifests: the caller's thread */
     ZSTD_CCtx *block_cctx; /* packs: lent to an ingest's compressor thread */
+    gboolean defer_sync;   /* ingests not synced one by one (snap_store_defer_sync) */
 };
 
 /* Ingest keeps the snapshot as ops in stream order, serialized at commit. */
@@ -220,10 +221,10 @@ static void sync_dir(const char *dir)
     }
 }
 
-/* DIR/NAME.<pid>.tmp written, its writeback started, left open in *FD for
- * tmp_sync. Returns the temp path (g_free) or NULL. */
+/* DIR/NAME.<pid>.tmp written, its writeback started (if SYNC), left open in
+ * *FD for tmp_sync. Returns the temp path (g_free) or NULL. */
 static char *write_tmp_start(const char *dir, const char *name, const void *d, gsize n, int *fd,
-                             GError **error)
+                             gboolean sync, GError **error)
 {
     char *tmp = g_strdup_printf("%s/%s.%d.tmp", dir, name, getpid());
     *fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -240,14 +241,16 @@ static char *write_tmp_start(const char *dir, const char *name, const void *d, g
         g_free(tmp);
         return NULL;
     }
-    sync_file_range(*fd, 0, n, SYNC_FILE_RANGE_WRITE);
+    if (sync)
+        sync_file_range(*fd, 0, n, SYNC_FILE_RANGE_WRITE);
     return tmp;
 }
 
-/* Syncs and closes a write_tmp_start file (the temp file stays on error). */
-static gboolean tmp_sync(int fd, const char *tmp, GError **error)
+/* Syncs (if SYNC) and closes a write_tmp_start file (the temp file stays on
+ * error). */
+static gboolean tmp_sync(int fd, const char *tmp, gboolean sync, GError **error)
 {
-    gboolean ok = fsync(fd) == 0;
+    gboolean ok = !sync || fsync(fd) == 0;
     if (!ok)
         io_fail(error, tmp, "cannot write");
     close(fd);
@@ -259,8 +262,8 @@ static gboolean tmp_sync(int fd, const char *tmp, GError **error)
 static char *write_tmp(const char *dir, const char *name, const void *d, gsize n, GError **error)
 {
     int fd;
-    char *tmp = write_tmp_start(dir, name, d, n, &fd, error);
-    if (tmp && !tmp_sync(fd, tmp, error)) {
+    char *tmp = write_tmp_start(dir, name, d, n, &fd, TRUE, error);
+    if (tmp && !tmp_sync(fd, tmp, TRUE, error)) {
         unlink(tmp);
         g_free(tmp);
         return NULL;
@@ -454,6 +457,22 @@ SnapStore *snap_store_open(const char *dir, GError **error)
     return s;
 }
 
+void snap_store_defer_sync(SnapStore *s)
+{
+    s->defer_sync = TRUE;
+}
+
+gboolean snap_store_sync(SnapStore *s, GError **error)
+{
+    int fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    gboolean ok = fd >= 0 && syncfs(fd) == 0;
+    if (!ok)
+        io_fail(error, s->dir, "cannot sync");
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
 void snap_store_close(SnapStore *s)
 {
     if (!s)
@@ -595,7 +614,7 @@ static gpointer compressor(gpointer u)
                 /* start writeback of each MiB now: the final fsync then has
                  * little left to do (not per block: each call is a disk
                  * request, a VM exit on virtio, for a few KB here) */
-                if (in->pack_off - in->pack_flushed >= WRITEBACK_BYTES) {
+                if (!in->s->defer_sync && in->pack_off - in->pack_flushed >= WRITEBACK_BYTES) {
                     sync_file_range(in->fd, in->pack_flushed, in->pack_off - in->pack_flushed,
                                     SYNC_FILE_RANGE_WRITE);
                     in->pack_flushed = in->pack_off;
@@ -605,7 +624,7 @@ static gpointer compressor(gpointer u)
         g_async_queue_push(in->done, b);
     }
     /* the pack's data is synced here, while the main thread writes the manifest */
-    if (!in->werr && fsync(in->fd) < 0)
+    if (!in->werr && !in->s->defer_sync && fsync(in->fd) < 0)
         io_fail(&in->werr, in->pack_tmp, "cannot sync");
     g_free(cbuf);
     /* back to the store for the next ingest (freed if another is there) */
@@ -1426,13 +1445,15 @@ static char *commit(SnapIngest *in, GError **error)
      * is then under way, and the first fsync's journal commit covers both */
     char *itmp = NULL, *stmp = NULL;
     int ifd = -1, sfd = -1;
-    gboolean ok = (!idx || (itmp = write_tmp_start(in->s->packdir, iname, idx->data, idx->len, &ifd,
-                                                   error))) &&
-                  (stmp = write_tmp_start(in->s->snapdir, sname, mb->data, mb->len, &sfd, error));
+    gboolean sync = !in->s->defer_sync;
+    gboolean ok =
+        (!idx ||
+         (itmp = write_tmp_start(in->s->packdir, iname, idx->data, idx->len, &ifd, sync, error))) &&
+        (stmp = write_tmp_start(in->s->snapdir, sname, mb->data, mb->len, &sfd, sync, error));
     if (ifd >= 0)
-        ok = tmp_sync(ifd, itmp, ok ? error : NULL) && ok;
+        ok = tmp_sync(ifd, itmp, sync, ok ? error : NULL) && ok;
     if (sfd >= 0)
-        ok = tmp_sync(sfd, stmp, ok ? error : NULL) && ok;
+        ok = tmp_sync(sfd, stmp, sync, ok ? error : NULL) && ok;
     pack_join(in);
     if (ok && in->werr) {
         g_propagate_error(error, in->werr);
@@ -1444,11 +1465,11 @@ static char *commit(SnapIngest *in, GError **error)
         close(in->fd);
         in->fd = -1;
         ok = publish(in->pack_tmp, in->s->packdir, pname, FALSE, error) &&
-             publish(itmp, in->s->packdir, iname, TRUE, error) &&
+             publish(itmp, in->s->packdir, iname, sync, error) &&
              add_index(in->s, in->pack_name, idx->data, idx->len, error);
     }
     g_hash_table_remove(in->s->infos, id);
-    ok = ok && publish(stmp, in->s->snapdir, sname, TRUE, error);
+    ok = ok && publish(stmp, in->s->snapdir, sname, sync, error);
     if (!ok) {
         unlink_free(itmp);
         unlink_free(stmp);

@@ -32,6 +32,13 @@ typedef struct {
 
 SnapStore *snap_store_open(const char *dir, GError **error);
 void snap_store_close(SnapStore *s);
+/* Ingests are no longer synced one by one (by default each is on disk when
+ * its id is returned): for a store filled in one go, such as a recording's,
+ * made durable at the end by snap_store_sync().  After a crash before that,
+ * the latest snapshots may be damaged (verify names them). */
+void snap_store_defer_sync(SnapStore *s);
+/* Everything written so far on disk: syncfs() of the store's file system. */
+gboolean snap_store_sync(SnapStore *s, GError **error);
 
 SnapIngest *snap_store_ingest_begin(SnapStore *s, int zstd_level, GError **error);
 gboolean snap_ingest_feed(SnapIngest *in, const guint8 *buf, gsize len, GError **error);

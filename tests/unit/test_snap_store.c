@@ -140,6 +140,53 @@ static void test_roundtrip_and_dedup(void)
     g_free(pack);
 }
 
+/* Deferred sync (a recording's store): the same snapshots, complete after
+ * snap_store_sync() and a reopen; no temporary file left; a sync of a store
+ * whose directory is gone fails naming it. */
+static void test_deferred_sync(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("snapstore-XXXXXX", NULL);
+    GError *e = NULL;
+    SnapStore *s = snap_store_open(dir, &e);
+    g_assert_no_error(e);
+    snap_store_defer_sync(s);
+    GByteArray *streams[4];
+    char *ids[4];
+    for (int i = 0; i < 4; i++) {
+        streams[i] = stream(6, 10 * i);
+        ids[i] = ingest(s, streams[i], &e);
+        g_assert_no_error(e);
+    }
+    g_assert_true(snap_store_sync(s, &e));
+    g_assert_no_error(e);
+    snap_store_close(s);
+
+    s = snap_store_open(dir, &e);
+    g_assert_no_error(e);
+    for (int i = 0; i < 4; i++) {
+        g_autoptr(GByteArray) x = export(s, ids[i], &e);
+        g_assert_no_error(e);
+        g_assert_cmpmem(x->data, x->len, streams[i]->data, streams[i]->len);
+    }
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    g_assert_true(snap_store_verify(s, problems, &e));
+    g_assert_cmpuint(problems->len, ==, 0);
+    g_autofree char *cmd = g_strdup_printf("find '%s' -name '*.tmp' | grep -q .", dir);
+    g_assert_cmpint(system(cmd), !=, 0);
+
+    g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+    g_assert_cmpint(system(rm), ==, 0);
+    g_assert_false(snap_store_sync(s, &e));
+    g_assert_error(e, SNAP_STORE_ERROR, SNAP_STORE_ERROR_IO);
+    g_assert_nonnull(strstr(e->message, dir));
+    g_clear_error(&e);
+    snap_store_close(s);
+    for (int i = 0; i < 4; i++) {
+        g_byte_array_unref(streams[i]);
+        g_free(ids[i]);
+    }
+}
+
 static void test_rejects_bad_stream_without_snapshot(void)
 {
     g_autofree char *dir = g_dir_make_tmp("snapstore-XXXXXX", NULL);
@@ -436,6 +483,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/snap_store/roundtrip_and_dedup", test_roundtrip_and_dedup);
     g_test_add_func("/snap_store/rejects_bad_stream", test_rejects_bad_stream_without_snapshot);
+    g_test_add_func("/snap_store/deferred_sync", test_deferred_sync);
     g_test_add_func("/snap_store/delta_manifests", test_delta_manifests);
     g_test_add_func("/snap_store/damaged_block", test_damaged_block);
     g_test_add_func("/snap_store/gc_drops_dead_blocks", test_gc_drops_dead_blocks);
