@@ -30,14 +30,46 @@ static void bytes(Builder *w, const void *d, gsize n)
     g_byte_array_append(w->b, d, n);
 }
 
+/* Stream magic and version 3. */
+static void stream_header(Builder *w)
+{
+    be(w, 4, 0x5145564d);
+    be(w, 4, 3);
+}
+
+/* A FULL section's header: ID, IDSTR, instance 0, VERSION. */
+static void section_full(Builder *w, guint32 id, const char *idstr, guint32 version)
+{
+    u8(w, 0x04);
+    be(w, 4, id);
+    str(w, idstr);
+    be(w, 4, 0);
+    be(w, 4, version);
+}
+
+/* A section's footer. */
+static void footer(Builder *w, guint32 id)
+{
+    u8(w, 0x7e);
+    be(w, 4, id);
+}
+
+/* EOF, then an empty device description. */
+static void eof_vmdesc(Builder *w)
+{
+    u8(w, 0x00);
+    u8(w, 0x06);
+    be(w, 4, 2);
+    bytes(w, "{}", 2);
+}
+
 /* A stream with config (+capabilities/uuid subsections), RAM START/PART/END
  * with MEM_SIZE, ZERO, PAGE, CONTINUE, MULTIFD_FLUSH, EOS, a FULL device
  * section whose data contains a fake footer, a COMMAND, EOF and VMDESCRIPTION. */
 static GByteArray *build_stream(void)
 {
     Builder w = {g_byte_array_new()};
-    be(&w, 4, 0x5145564d);
-    be(&w, 4, 3);
+    stream_header(&w);
     u8(&w, 0x07);
     be(&w, 4, 13);
     bytes(&w, "leon3_generic", 13);
@@ -61,8 +93,7 @@ static GByteArray *build_stream(void)
     be(&w, 8, 0x3000);
     be(&w, 8, 0x200);
     be(&w, 8, 0x10);
-    u8(&w, 0x7e);
-    be(&w, 4, 2);
+    footer(&w, 2);
     /* RAM PART: zero page, page, continue page */
     u8(&w, 0x02);
     be(&w, 4, 2);
@@ -74,18 +105,12 @@ static GByteArray *build_stream(void)
     be(&w, 8, 0x1000 | 0x8 | 0x20);
     bytes(&w, page, sizeof page);
     be(&w, 8, 0x10);
-    u8(&w, 0x7e);
-    be(&w, 4, 2);
+    footer(&w, 2);
     /* device FULL with an embedded footer-lookalike not followed by a type */
-    u8(&w, 0x04);
-    be(&w, 4, 3);
-    str(&w, "timer");
-    be(&w, 4, 0);
-    be(&w, 4, 2);
+    section_full(&w, 3, "timer", 2);
     guint8 dev[] = {1, 2, 0x7e, 0, 0, 0, 3, 0x99, 4};
     bytes(&w, dev, sizeof dev);
-    u8(&w, 0x7e);
-    be(&w, 4, 3);
+    footer(&w, 3);
     /* RAM END: continue page */
     u8(&w, 0x03);
     be(&w, 4, 2);
@@ -93,17 +118,13 @@ static GByteArray *build_stream(void)
     be(&w, 8, 0x2000 | 0x8 | 0x20);
     bytes(&w, page, sizeof page);
     be(&w, 8, 0x10);
-    u8(&w, 0x7e);
-    be(&w, 4, 2);
+    footer(&w, 2);
     /* COMMAND */
     u8(&w, 0x08);
     be(&w, 2, 1);
     be(&w, 2, 2);
     bytes(&w, "hi", 2);
-    u8(&w, 0x00);
-    u8(&w, 0x06);
-    be(&w, 4, 2);
-    bytes(&w, "{}", 2);
+    eof_vmdesc(&w);
     return w.b;
 }
 
@@ -137,17 +158,23 @@ static gboolean on_rec(const SnapRecord *r, gpointer user, GError **error)
     return TRUE;
 }
 
+/* B, fed to a parser calling FN CHUNK bytes at a time, must parse whole. */
+static void parse_chunked(const GByteArray *b, gsize chunk, SnapRecordFn fn, gpointer user)
+{
+    SnapStreamParser *p = snap_stream_parser_new(fn, user);
+    GError *e = NULL;
+    for (gsize i = 0; i < b->len; i += chunk)
+        g_assert_true(snap_stream_parser_feed(p, b->data + i, MIN(chunk, b->len - i), &e));
+    g_assert_true(snap_stream_parser_finish(p, &e));
+    g_assert_no_error(e);
+    snap_stream_parser_free(p);
+}
+
 static void parse_in_chunks(GByteArray *st, gsize chunk, Seen *s)
 {
     memset(s, 0, sizeof *s);
     s->raw = g_byte_array_new();
-    SnapStreamParser *p = snap_stream_parser_new(on_rec, s);
-    GError *e = NULL;
-    for (gsize i = 0; i < st->len; i += chunk)
-        g_assert_true(snap_stream_parser_feed(p, st->data + i, MIN(chunk, st->len - i), &e));
-    g_assert_true(snap_stream_parser_finish(p, &e));
-    g_assert_no_error(e);
-    snap_stream_parser_free(p);
+    parse_chunked(st, chunk, on_rec, s);
 }
 
 static void test_every_section_and_flag(void)
@@ -273,13 +300,7 @@ static gboolean on_section(const SnapRecord *r, gpointer user, GError **error)
 static Sections parse_sections(const GByteArray *b, gsize chunk)
 {
     Sections s = {{0}, 0};
-    SnapStreamParser *p = snap_stream_parser_new(on_section, &s);
-    GError *e = NULL;
-    for (gsize i = 0; i < b->len; i += chunk)
-        g_assert_true(snap_stream_parser_feed(p, b->data + i, MIN(chunk, b->len - i), &e));
-    g_assert_true(snap_stream_parser_finish(p, &e));
-    g_assert_no_error(e);
-    snap_stream_parser_free(p);
+    parse_chunked(b, chunk, on_section, &s);
     return s;
 }
 
@@ -289,31 +310,17 @@ static Sections parse_sections(const GByteArray *b, gsize chunk)
 static void test_footer_lookalike_in_payload(void)
 {
     Builder w = {g_byte_array_new()};
-    be(&w, 4, 0x5145564d);
-    be(&w, 4, 3);
-    u8(&w, 0x04);
-    be(&w, 4, 0);
-    str(&w, "timer");
-    be(&w, 4, 0);
-    be(&w, 4, 2);
+    stream_header(&w);
+    section_full(&w, 0, "timer", 2);
     be(&w, 8, 0x000000134d62257eull);
     be(&w, 8, 0);
     be(&w, 8, 0x000000093580856cull);
-    u8(&w, 0x7e);
-    be(&w, 4, 0);
-    u8(&w, 0x04);
-    be(&w, 4, 3);
-    str(&w, "cpu_common");
-    be(&w, 4, 0);
-    be(&w, 4, 1);
+    footer(&w, 0);
+    section_full(&w, 3, "cpu_common", 1);
     guint8 dev[] = {0x7e, 0, 0, 0, 3, 0x04, 0, 0, 0, 0, 0, 1, 2}; /* FULL with an empty idstr */
     bytes(&w, dev, sizeof dev);
-    u8(&w, 0x7e);
-    be(&w, 4, 3);
-    u8(&w, 0x00);
-    u8(&w, 0x06);
-    be(&w, 4, 2);
-    bytes(&w, "{}", 2);
+    footer(&w, 3);
+    eof_vmdesc(&w);
     gsize chunks[] = {1, 5, w.b->len};
     for (gsize c = 0; c < G_N_ELEMENTS(chunks); c++) {
         Sections s = parse_sections(w.b, chunks[c]);
@@ -331,13 +338,8 @@ static void test_footer_lookalike_in_payload(void)
 static void test_footer_lookalike_invalid_next(void)
 {
     Builder w = {g_byte_array_new()};
-    be(&w, 4, 0x5145564d);
-    be(&w, 4, 3);
-    u8(&w, 0x04);
-    be(&w, 4, 5);
-    str(&w, "apbuart");
-    be(&w, 4, 0);
-    be(&w, 4, 1);
+    stream_header(&w);
+    section_full(&w, 5, "apbuart", 1);
     guint8 dev[] = {
         0x7e, 0, 0, 0, 5, 0x00, 0x06, 0, 0, 0, 2, 0x11, /* EOF, no JSON */
         0x7e, 0, 0, 0, 5, 0x04, 0,    0, 0, 5, 1, 'x',
@@ -347,20 +349,11 @@ static void test_footer_lookalike_invalid_next(void)
         0,    0, 0, 0, 0, 1,    0,    0, /* version 65536 */
     };
     bytes(&w, dev, sizeof dev);
-    u8(&w, 0x7e);
-    be(&w, 4, 5);
-    u8(&w, 0x04);
-    be(&w, 4, 6);
-    str(&w, "irqamp");
-    be(&w, 4, 0);
-    be(&w, 4, 1);
+    footer(&w, 5);
+    section_full(&w, 6, "irqamp", 1);
     be(&w, 4, 0x12345678);
-    u8(&w, 0x7e);
-    be(&w, 4, 6);
-    u8(&w, 0x00);
-    u8(&w, 0x06);
-    be(&w, 4, 2);
-    bytes(&w, "{}", 2);
+    footer(&w, 6);
+    eof_vmdesc(&w);
     gsize chunks[] = {1, 7, w.b->len};
     for (gsize c = 0; c < G_N_ELEMENTS(chunks); c++) {
         Sections s = parse_sections(w.b, chunks[c]);
