@@ -59,8 +59,6 @@ static uint64_t itc_checkpoint_limit(ItcCheckpoints *c)
  */
 static void itc_checkpoint_aim(ItcCheckpoints *c)
 {
-    int64_t cur;
-
     c->next = 0;
     if (!c->every || !c->dir || !icount_enabled()) {
         if (c->timer) {
@@ -68,10 +66,8 @@ static void itc_checkpoint_aim(ItcCheckpoints *c)
         }
         return;
     }
-    cur = icount_get_raw();
-    c->next = ((uint64_t)cur / c->every + 1) * c->every;
-    timer_mod(c->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-              icount_to_ns((int64_t)c->next - cur));
+    c->next = ((uint64_t)icount_get_raw() / c->every + 1) * c->every;
+    timer_mod(c->timer, itc_icount_deadline(c->next));
     trace_itc_checkpoint_aim(c->next);
 }
 
@@ -91,8 +87,7 @@ static void itc_checkpoint_fire(void *opaque)
         if (cur >= (int64_t)c->next) {
             c->next += c->every;
         }
-        timer_mod(c->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                  icount_to_ns((int64_t)c->next - cur));
+        timer_mod(c->timer, itc_icount_deadline(c->next));
         return;
     }
     c->due = true;
@@ -172,7 +167,7 @@ static void itc_checkpoint_init_once(ItcCheckpoints *c)
                               QEMU_TIMER_ATTR_EXTERNAL, itc_checkpoint_fire,
                               c);
     c->save_bh = qemu_bh_new(itc_checkpoint_save, c);
-    c->vmse = qemu_add_vm_change_state_handler(itc_checkpoint_vm_state, c);
+    qemu_add_vm_change_state_handler(itc_checkpoint_vm_state, c);
 }
 
 /* Command-line values: icount is configured after the machine options. */

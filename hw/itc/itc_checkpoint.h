@@ -19,7 +19,6 @@ typedef struct ItcCheckpoints {
     uint64_t next;              /* icount of the next checkpoint; 0: none */
     QEMUTimer *timer;           /* EXTERNAL virtual-clock timer at @next */
     QEMUBH *save_bh;            /* saves and resumes, in the main loop */
-    VMChangeStateEntry *vmse;
     bool due;                   /* paused for @next, not saved yet */
     int64_t paused_ns;          /* host time the pause began */
     const ItcStop *stop;        /* no checkpoint at or after its stop */

@@ -32,6 +32,12 @@
 #include "trace.h"
 #include "itc_stop.h"
 
+int64_t itc_icount_deadline(uint64_t icount)
+{
+    return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+           icount_to_ns((int64_t)icount - icount_get_raw());
+}
+
 static void itc_stop_fire(void *opaque)
 {
     ItcStopAt *at = opaque;
@@ -45,7 +51,7 @@ static void itc_stop_fire(void *opaque)
          * while the CPU idled): aim again at the instruction count.
          */
         if (cur < (int64_t)at->value) {
-            timer_mod(at->timer, now + icount_to_ns((int64_t)at->value - cur));
+            timer_mod(at->timer, itc_icount_deadline(at->value));
             return;
         }
     }
@@ -91,7 +97,7 @@ static bool itc_stop_arm(ItcStopAt *at, Error **errp)
                        "current instruction count %" PRId64, at->value, cur);
             return false;
         }
-        deadline = now + icount_to_ns((int64_t)at->value - cur);
+        deadline = itc_icount_deadline(at->value);
     } else {
         if ((int64_t)at->value <= now) {
             error_setg(errp, "stop-time-ns %" PRIu64 " is not after the "

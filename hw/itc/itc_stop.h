@@ -24,6 +24,13 @@ typedef struct ItcStop {
 } ItcStop;
 
 /*
+ * The virtual-clock instant at which the instruction count reaches @icount
+ * (ahead of the current one).  Under icount, translation blocks end at timer
+ * deadlines, so a timer due then fires after exactly that many instructions.
+ */
+int64_t itc_icount_deadline(uint64_t icount);
+
+/*
  * Add the properties "stop-icount" and "stop-time-ns" to machine class @oc,
  * whose instances embed an ItcStop at byte @offset.
  */
