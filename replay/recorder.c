@@ -507,6 +507,13 @@ static gboolean record_checkpoint(RecordCheckpointer *c, JsonObject *ev, GError 
     return ok;
 }
 
+/* EV into the store, unless an earlier checkpoint failed (its error kept). */
+static void checkpoint_store_event(RecordCheckpointer *c, JsonObject *ev)
+{
+    if (!c->error && !record_checkpoint(c, ev, &c->error))
+        g_atomic_int_set(&c->failed, 1);
+}
+
 static gpointer checkpoint_worker(gpointer opaque)
 {
     RecordCheckpointer *c = opaque;
@@ -519,8 +526,8 @@ static gpointer checkpoint_worker(gpointer opaque)
     for (;;) {
         JsonObject *ev = g_async_queue_pop(c->events);
         gboolean end = !json_object_has_member(ev, "event");
-        if (!end && !c->error && !record_checkpoint(c, ev, &c->error))
-            g_atomic_int_set(&c->failed, 1);
+        if (!end)
+            checkpoint_store_event(c, ev);
         json_object_unref(ev);
         if (end)
             return NULL;
@@ -562,8 +569,7 @@ static gboolean checkpoint_worker_join(RecordCheckpointer *c, GError **error)
     c->worker = NULL;
     JsonObject *ev;
     while ((ev = g_async_queue_try_pop(c->events))) {
-        if (!c->error)
-            record_checkpoint(c, ev, &c->error);
+        checkpoint_store_event(c, ev);
         json_object_unref(ev);
     }
     g_async_queue_unref(c->events);
