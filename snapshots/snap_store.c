@@ -794,15 +794,15 @@ static void add_raw(SnapIngest *in, const guint8 *d, gsize n)
 
 /* A RAM record whose header is 8 bytes continues a run of its type when its
  * header is the run's first header + 4 KiB per record. */
-static void add_run(SnapIngest *in, guint8 type, guint64 h, guint64 ref)
+static void add_run(SnapIngest *in, guint8 type, guint64 h, guint32 n, guint64 ref)
 {
     Op *o = last_op(in, type);
-    if (!o || o->h + (guint64)o->n * SNAP_PAGE_SIZE != h || o->n == G_MAXUINT32) {
+    if (!o || o->h + (guint64)o->n * SNAP_PAGE_SIZE != h || o->n > G_MAXUINT32 - n) {
         Op op = {.type = type, .h = h, .ref0 = in->refs->len};
         g_array_append_val(in->ops, op);
         o = last_op(in, type);
     }
-    o->n++;
+    o->n += n;
     if (type == OP_PAGES)
         g_array_append_val(in->refs, ref);
 }
@@ -810,8 +810,9 @@ static void add_run(SnapIngest *in, guint8 type, guint64 h, guint64 ref)
 static gboolean on_record(const SnapRecord *rec, gpointer user, GError **error)
 {
     SnapIngest *in = user;
-    if (rec->kind == SNAP_REC_RAM_ZERO && rec->raw_len == 9 && rec->raw[8] == 0) {
-        add_run(in, OP_ZEROS, get_be(rec->raw, 8), 0);
+    if (rec->kind == SNAP_REC_RAM_ZERO && rec->raw_len == 9 * (gsize)rec->npages &&
+        rec->raw[8] == 0) { /* 8-byte headers, fill byte 0 (a run: the parser checked) */
+        add_run(in, OP_ZEROS, get_be(rec->raw, 8), rec->npages, 0);
         return TRUE;
     }
     if (rec->kind != SNAP_REC_RAM_PAGE) {
@@ -828,7 +829,7 @@ static gboolean on_record(const SnapRecord *rec, gpointer user, GError **error)
     }
     gsize hl = rec->raw_len - SNAP_PAGE_SIZE;
     if (hl == 8) {
-        add_run(in, OP_PAGES, get_be(rec->raw, 8), ref);
+        add_run(in, OP_PAGES, get_be(rec->raw, 8), 1, ref);
         return TRUE;
     }
     add_raw(in, rec->raw, hl);

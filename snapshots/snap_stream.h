@@ -38,6 +38,10 @@ typedef struct {
     gsize data_len;
     guint64 addr; /* RAM offset in block */
     guint64 ram_flags;
+    /* RAM_PAGE: 1. RAM_ZERO: the pages from addr on that this record covers:
+     * consecutive continuation records (8-byte header, fill byte 0) come as
+     * one record, raw_len 9 bytes per page. */
+    guint32 npages;
 } SnapRecord;
 
 typedef gboolean (*SnapRecordFn)(const SnapRecord *rec, gpointer user, GError **error);

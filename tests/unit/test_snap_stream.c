@@ -177,6 +177,110 @@ static void parse_in_chunks(GByteArray *st, gsize chunk, Seen *s)
     parse_chunked(st, chunk, on_rec, s);
 }
 
+/* RAM zero pages: the first of a block (it names the block), a run of
+ * continuations, a gap, a continuation whose fill byte is not 0, another run. */
+static GByteArray *build_zero_runs(void)
+{
+    Builder w = {g_byte_array_new()};
+    stream_header(&w);
+    u8(&w, 0x01);
+    be(&w, 4, 2);
+    str(&w, "ram");
+    be(&w, 4, 0);
+    be(&w, 4, 4);
+    be(&w, 8, 0x10000 | 0x4);
+    str(&w, "blk");
+    be(&w, 8, 0x10000);
+    be(&w, 8, 0x0000 | 0x2);
+    str(&w, "blk");
+    u8(&w, 0);
+    for (guint64 a = 0x1000; a <= 0x5000; a += 0x1000) { /* run of 5 */
+        be(&w, 8, a | 0x2 | 0x20);
+        u8(&w, 0);
+    }
+    be(&w, 8, 0x8000 | 0x2 | 0x20); /* gap: a run of 2 */
+    u8(&w, 0);
+    be(&w, 8, 0x9000 | 0x2 | 0x20);
+    u8(&w, 0);
+    be(&w, 8, 0xa000 | 0x2 | 0x20); /* fill byte 0x11: alone */
+    u8(&w, 0x11);
+    be(&w, 8, 0xb000 | 0x2 | 0x20); /* a run of 3 */
+    u8(&w, 0);
+    be(&w, 8, 0xc000 | 0x2 | 0x20);
+    u8(&w, 0);
+    be(&w, 8, 0xd000 | 0x2 | 0x20);
+    u8(&w, 0);
+    be(&w, 8, 0x10);
+    footer(&w, 2);
+    eof_vmdesc(&w);
+    return w.b;
+}
+
+typedef struct {
+    GByteArray *raw;
+    GArray *runs;      /* guint64 pairs: addr, npages */
+    guint64 fill_page; /* the page with fill byte 0x11 */
+    int records;
+} ZeroSeen;
+
+static gboolean on_zero(const SnapRecord *r, gpointer user, GError **error)
+{
+    ZeroSeen *s = user;
+    g_byte_array_append(s->raw, r->raw, r->raw_len);
+    if (r->kind != SNAP_REC_RAM_ZERO)
+        return TRUE;
+    g_assert_cmpstr(r->name, ==, "blk");
+    g_assert_cmpuint(r->npages, >=, 1);
+    s->records++;
+    if (r->raw[r->raw_len - 1] == 0x11) {
+        g_assert_cmpuint(r->npages, ==, 1);
+        s->fill_page = r->addr;
+        return TRUE;
+    }
+    if (r->npages > 1) /* 9 bytes a page, each header its page's */
+        for (guint32 i = 0; i < r->npages; i++) {
+            g_assert_cmpuint(r->raw_len, ==, 9 * r->npages);
+            guint64 h = 0;
+            for (int b = 0; b < 8; b++)
+                h = h << 8 | r->raw[9 * i + b];
+            g_assert_cmphex(h, ==, (r->addr + 0x1000 * i) | 0x22);
+            g_assert_cmpuint(r->raw[9 * i + 8], ==, 0);
+        }
+    guint64 run[2] = {r->addr, r->npages};
+    GArray *a = s->runs;
+    /* a run split by the end of a feed continues the previous record */
+    if (a->len &&
+        g_array_index(a, guint64, a->len - 2) + 0x1000 * g_array_index(a, guint64, a->len - 1) ==
+            run[0] &&
+        run[0] != 0x1000 && run[0] != 0x8000 && run[0] != 0xb000)
+        g_array_index(a, guint64, a->len - 1) += run[1];
+    else
+        g_array_append_vals(a, run, 2);
+    return TRUE;
+}
+
+static void test_zero_page_runs(void)
+{
+    g_autoptr(GByteArray) st = build_zero_runs();
+    /* whole: the block's first page alone (it names the block), then the runs */
+    const guint64 want[] = {0x0, 1, 0x1000, 5, 0x8000, 2, 0xb000, 3};
+    gsize chunks[] = {st->len, 1, 7, 20};
+    for (gsize c = 0; c < G_N_ELEMENTS(chunks); c++) {
+        ZeroSeen s = {g_byte_array_new(), g_array_new(FALSE, FALSE, sizeof(guint64)), 0, 0};
+        parse_chunked(st, chunks[c], on_zero, &s);
+        g_assert_cmpuint(s.raw->len, ==, st->len);
+        g_assert_true(memcmp(s.raw->data, st->data, st->len) == 0);
+        g_assert_cmphex(s.fill_page, ==, 0xa000);
+        if (c == 0) /* in one feed: a record per run */
+            g_assert_cmpint(s.records, ==, 5);
+        g_assert_cmpuint(s.runs->len, ==, G_N_ELEMENTS(want));
+        for (guint i = 0; i < s.runs->len; i++)
+            g_assert_cmphex(g_array_index(s.runs, guint64, i), ==, want[i]);
+        g_byte_array_free(s.raw, TRUE);
+        g_array_free(s.runs, TRUE);
+    }
+}
+
 static void test_every_section_and_flag(void)
 {
     g_autoptr(GByteArray) st = build_stream();
@@ -368,6 +472,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/snap_stream/every_section_and_flag", test_every_section_and_flag);
+    g_test_add_func("/snap_stream/zero_page_runs", test_zero_page_runs);
     g_test_add_func("/snap_stream/truncation_rejected", test_truncation_rejected);
     g_test_add_func("/snap_stream/bad_magic_version_flags", test_bad_magic_version_flags);
     g_test_add_func("/snap_stream/random_flips_never_crash", test_random_flips_never_crash);

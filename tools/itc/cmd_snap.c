@@ -219,6 +219,12 @@ static void section_info_free(gpointer p)
     g_free(si);
 }
 
+static void view_add_page(SnapView *v, const char *block, guint64 addr, PageRef *pr)
+{
+    pr->addr = addr;
+    g_hash_table_replace(v->pages, g_strdup_printf("%s@%" G_GINT64_MODIFIER "x", block, addr), pr);
+}
+
 static gboolean view_record(const SnapRecord *r, gpointer user, GError **error)
 {
     SnapView *v = user;
@@ -244,23 +250,23 @@ static gboolean view_record(const SnapRecord *r, gpointer user, GError **error)
             }
             g_hash_table_replace(v->section_data, key, g_bytes_new(r->data, r->data_len));
         }
-    } else if (r->kind == SNAP_REC_RAM_PAGE || r->kind == SNAP_REC_RAM_ZERO) {
+    } else if (r->kind == SNAP_REC_RAM_PAGE) {
         PageRef *pr = g_new0(PageRef, 1);
-        pr->addr = r->addr;
-        pr->off = G_MAXSIZE;
-        if (r->kind == SNAP_REC_RAM_PAGE) {
-            XXH128_canonical_t c;
-            XXH128_canonicalFromHash(&c, XXH3_128bits(r->data, r->data_len));
-            memcpy(pr->hash, c.digest, 16);
-            pr->off = r->offset + r->raw_len - SNAP_PAGE_SIZE;
-            v->data_pages++;
-        } else {
+        XXH128_canonical_t c;
+        XXH128_canonicalFromHash(&c, XXH3_128bits(r->data, r->data_len));
+        memcpy(pr->hash, c.digest, 16);
+        pr->off = r->offset + r->raw_len - SNAP_PAGE_SIZE;
+        v->data_pages++;
+        view_add_page(v, r->name, r->addr, pr);
+    } else if (r->kind == SNAP_REC_RAM_ZERO) {
+        for (guint32 i = 0; i < r->npages; i++) { /* a run: fill byte 0 throughout */
+            PageRef *pr = g_new0(PageRef, 1);
+            pr->off = G_MAXSIZE;
             if (r->raw[r->raw_len - 1] != 0) /* fill byte */
                 memset(pr->hash, 0xff, sizeof pr->hash);
             v->zero_pages++;
+            view_add_page(v, r->name, r->addr + (guint64)i * SNAP_PAGE_SIZE, pr);
         }
-        g_hash_table_replace(v->pages,
-                             g_strdup_printf("%s@%" G_GINT64_MODIFIER "x", r->name, r->addr), pr);
     } else if (r->kind == SNAP_REC_VMDESC) {
         v->vmdesc = g_strndup((const char *)r->data, r->data_len);
     }
