@@ -740,65 +740,161 @@ gboolean bundle_copy_file(const char *src, const char *dst, GError **error)
     return TRUE;
 }
 
+struct BundleZstdFollow {
+    char *src, *dst, *body_path;
+    int in;     /* SRC, once it exists */
+    FILE *body; /* the frame of SRC from HEAD on */
+    ZSTD_CCtx *cc;
+    gsize head;
+    guint64 pos; /* SRC's next byte to compress */
+    GError *err; /* the first error: every later call reports it */
+};
+
+BundleZstdFollow *bundle_zstd_follow_new(const char *src, const char *dst, gsize head, int level)
+{
+    BundleZstdFollow *z = g_new0(BundleZstdFollow, 1);
+    z->src = g_strdup(src);
+    z->dst = g_strdup(dst);
+    z->body_path = g_strdup_printf("%s.body.tmp", dst);
+    z->in = -1;
+    z->head = head;
+    z->pos = head;
+    z->cc = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(z->cc, ZSTD_c_compressionLevel, level);
+    ZSTD_CCtx_setParameter(z->cc, ZSTD_c_checksumFlag, 1);
+    return z;
+}
+
+static gboolean follow_fail(BundleZstdFollow *z, const char *why, GError **error)
+{
+    if (!z->err)
+        g_set_error(&z->err, BUNDLE_ERROR, BUNDLE_ERROR_IO, "compressing %s into %s: %s", z->src,
+                    z->dst, why);
+    if (error)
+        *error = g_error_copy(z->err);
+    return FALSE;
+}
+
+/* N bytes of input (END: and no more) through CC into OUT. */
+static const char *zstd_write(ZSTD_CCtx *cc, FILE *out, const void *buf, gsize n, gboolean end)
+{
+    char obuf[1 << 14];
+    ZSTD_inBuffer ib = {buf, n, 0};
+    for (;;) {
+        ZSTD_outBuffer ob = {obuf, sizeof obuf, 0};
+        size_t r = ZSTD_compressStream2(cc, &ob, &ib, end ? ZSTD_e_end : ZSTD_e_continue);
+        if (ZSTD_isError(r))
+            return ZSTD_getErrorName(r);
+        if (fwrite(obuf, 1, ob.pos, out) != ob.pos)
+            return "write error";
+        if (end ? r == 0 : ib.pos == ib.size)
+            return NULL;
+    }
+}
+
+/* SRC's bytes from z->pos to its current end (END: and the frame's end). */
+static gboolean follow_read(BundleZstdFollow *z, gboolean end, GError **error)
+{
+    if (z->err)
+        return follow_fail(z, NULL, error);
+    if (z->in < 0 && (z->in = open(z->src, O_RDONLY | O_CLOEXEC)) < 0) {
+        if (errno == ENOENT && !end)
+            return TRUE; /* not written yet */
+        return follow_fail(z, g_strerror(errno), error);
+    }
+    if (!z->body && !(z->body = fopen(z->body_path, "wb")))
+        return follow_fail(z, g_strerror(errno), error);
+    g_autofree char *buf = g_malloc(1 << 17);
+    for (;;) {
+        ssize_t n = pread(z->in, buf, 1 << 17, (off_t)z->pos);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return follow_fail(z, g_strerror(errno), error);
+        const char *why = zstd_write(z->cc, z->body, buf, n, end && n == 0);
+        if (why)
+            return follow_fail(z, why, error);
+        z->pos += n;
+        if (n == 0)
+            return TRUE;
+    }
+}
+
+gboolean bundle_zstd_follow_step(BundleZstdFollow *z, GError **error)
+{
+    return follow_read(z, FALSE, error);
+}
+
+gboolean bundle_zstd_follow_finish(BundleZstdFollow *z, GError **error)
+{
+    if (!follow_read(z, TRUE, error))
+        return FALSE;
+    if (z->pos < z->head)
+        return follow_fail(z, "shorter than its header", error);
+    g_autofree char *tmp = g_strdup_printf("%s.tmp", z->dst);
+    FILE *out = fopen(tmp, "wb");
+    if (!out)
+        return follow_fail(z, g_strerror(errno), error);
+    const char *why = NULL;
+    if (z->head) { /* the header as it is now, in a frame of its own */
+        g_autofree char *h = g_malloc(z->head);
+        ZSTD_CCtx_reset(z->cc, ZSTD_reset_session_only);
+        if (pread(z->in, h, z->head, 0) != (ssize_t)z->head)
+            why = "cannot read its header";
+        else
+            why = zstd_write(z->cc, out, h, z->head, TRUE);
+    }
+    /* then the rest's frame */
+    if (!why && (fflush(z->body) != 0 || fseek(z->body, 0, SEEK_SET) != 0))
+        why = "write error";
+    FILE *body = why ? NULL : fopen(z->body_path, "rb");
+    if (!why && !body)
+        why = g_strerror(errno);
+    char buf[1 << 16];
+    size_t n;
+    while (!why && (n = fread(buf, 1, sizeof buf, body)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            why = "write error";
+    if (body) {
+        if (!why && ferror(body))
+            why = "read error";
+        fclose(body);
+    }
+    if (!why && (fflush(out) != 0 || fsync(fileno(out)) != 0))
+        why = g_strerror(errno);
+    if (fclose(out) != 0 && !why)
+        why = "write error";
+    if (!why && rename(tmp, z->dst) < 0)
+        why = g_strerror(errno);
+    if (why) {
+        g_unlink(tmp);
+        return follow_fail(z, why, error);
+    }
+    return TRUE;
+}
+
+void bundle_zstd_follow_free(BundleZstdFollow *z)
+{
+    if (!z)
+        return;
+    if (z->in >= 0)
+        close(z->in);
+    if (z->body)
+        fclose(z->body);
+    g_unlink(z->body_path);
+    ZSTD_freeCCtx(z->cc);
+    g_clear_error(&z->err);
+    g_free(z->src);
+    g_free(z->dst);
+    g_free(z->body_path);
+    g_free(z);
+}
+
 gboolean bundle_zstd_compress(const char *src, const char *dst, int level, GError **error)
 {
-    FILE *in = fopen(src, "rb");
-    if (!in)
-        return io_error(error, "cannot open", src);
-    g_autofree char *tmp = g_strdup_printf("%s.tmp", dst);
-    FILE *out = fopen(tmp, "wb");
-    if (!out) {
-        fclose(in);
-        return io_error(error, "cannot create", tmp);
-    }
-    ZSTD_CCtx *cc = ZSTD_createCCtx();
-    ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level);
-    ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
-    size_t ilen = ZSTD_CStreamInSize(), olen = ZSTD_CStreamOutSize();
-    g_autofree char *ibuf = g_malloc(ilen), *obuf = g_malloc(olen);
-    gboolean ok = TRUE;
-    const char *why = NULL;
-    for (;;) {
-        size_t n = fread(ibuf, 1, ilen, in);
-        if (ferror(in)) {
-            ok = FALSE;
-            why = "read error";
-            break;
-        }
-        gboolean last = n < ilen;
-        ZSTD_inBuffer ib = {ibuf, n, 0};
-        gboolean done = FALSE;
-        while (!done) {
-            ZSTD_outBuffer ob = {obuf, olen, 0};
-            size_t r = ZSTD_compressStream2(cc, &ob, &ib, last ? ZSTD_e_end : ZSTD_e_continue);
-            if (ZSTD_isError(r)) {
-                ok = FALSE;
-                why = ZSTD_getErrorName(r);
-                break;
-            }
-            if (fwrite(obuf, 1, ob.pos, out) != ob.pos) {
-                ok = FALSE;
-                why = "write error";
-                break;
-            }
-            done = last ? r == 0 : ib.pos == ib.size;
-        }
-        if (!ok || last)
-            break;
-    }
-    ZSTD_freeCCtx(cc);
-    fclose(in);
-    ok = ok && fflush(out) == 0 && fsync(fileno(out)) == 0;
-    ok = (fclose(out) == 0) && ok;
-    if (ok && rename(tmp, dst) < 0) {
-        ok = FALSE;
-        why = g_strerror(errno);
-    }
-    if (!ok) {
-        g_set_error(error, BUNDLE_ERROR, BUNDLE_ERROR_IO, "compressing %s into %s: %s", src, dst,
-                    why ? why : "write error");
-        g_unlink(tmp);
-    }
+    BundleZstdFollow *z = bundle_zstd_follow_new(src, dst, 0, level);
+    gboolean ok = bundle_zstd_follow_finish(z, error);
+    bundle_zstd_follow_free(z);
     return ok;
 }
 

@@ -103,5 +103,19 @@ gboolean bundle_copy_file(const char *src, const char *dst, GError **error);
 /* zstd streaming: compress SRC into DST (tmp + rename); decompress SRC into
  * DST, refusing more than MAX_OUT bytes and a truncated or damaged frame. */
 gboolean bundle_zstd_compress(const char *src, const char *dst, int level, GError **error);
+/* Compresses SRC into DST while another process is still appending to SRC:
+ * bundle_zstd_follow_step compresses what SRC has gained since the last call
+ * (nothing if SRC does not exist yet), bundle_zstd_follow_finish, once the
+ * writer is done, the rest, then writes DST (tmp + fsync + rename).  The
+ * first HEAD bytes, which the writer may still rewrite when it closes SRC
+ * (QEMU's replay log header), are read last and go in a frame of their own
+ * before the rest's; bundle_zstd_decompress gives back SRC whole.  An error
+ * sticks: every later call fails with it. */
+typedef struct BundleZstdFollow BundleZstdFollow;
+BundleZstdFollow *bundle_zstd_follow_new(const char *src, const char *dst, gsize head, int level);
+gboolean bundle_zstd_follow_step(BundleZstdFollow *z, GError **error);
+gboolean bundle_zstd_follow_finish(BundleZstdFollow *z, GError **error);
+/* Removes the temporary files. */
+void bundle_zstd_follow_free(BundleZstdFollow *z);
 gboolean bundle_zstd_decompress(const char *src, const char *dst, guint64 max_out,
                                 guint64 *out_size, GError **error);

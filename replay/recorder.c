@@ -21,6 +21,11 @@
 #define FEED_PACE_US 20000
 #define FEED_BURST 24 /* bytes per write: the APBUART RX FIFO holds 32 */
 #define ZSTD_LEVEL 9
+/* QEMU writes the replay log's header (its version) when it closes the log
+ * (replay_finish); the rest only grows while it records */
+#define REPLAY_LOG_HEADER 12
+/* how often the checkpoint worker compresses what the log has gained */
+#define LOG_STEP_US 200000
 
 G_DEFINE_QUARK(recorder - error - quark, recorder_error)
 
@@ -361,11 +366,16 @@ gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean
     guint64 icount = 0, vns = 0;
     RecordOptions o = {.until = until};
     g_autofree char *cpu = first_cpu_path(r);
+    gint64 polled = 0; /* when QEMU was last polled */
     while (ok && !reason) {
+        gboolean woke = FALSE;
         if (tick) {
             /* the tick acts on checkpoints: wake on one */
             GError *e = NULL;
-            if (!qmp_client_peek_event(r->qmp, "ITC_CHECKPOINT", POLL_US / 1000, &e)) {
+            gint64 wait_ms = (polled + POLL_US - g_get_monotonic_time()) / 1000;
+            woke = qmp_client_peek_event(r->qmp, "ITC_CHECKPOINT",
+                                         CLAMP(wait_ms, 0, POLL_US / 1000), &e);
+            if (!woke) {
                 if (!g_error_matches(e, QMP_CLIENT_ERROR, QMP_CLIENT_ERROR_TIMEOUT)) {
                     g_propagate_error(error, e);
                     ok = FALSE;
@@ -380,6 +390,13 @@ gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean
             reason = "interrupted";
             break;
         }
+        /* a checkpoint between two polls: each query would hold up the
+         * vCPU (QEMU's main loop takes the replay mutex); only hand it on */
+        if (woke && g_get_monotonic_time() - polled < POLL_US) {
+            ok = tick(tick_opaque, r, error);
+            continue;
+        }
+        polled = g_get_monotonic_time();
         if (!qemu_proc_alive(r->proc)) {
             if (exit_ok) {
                 reason = "QEMU exited";
@@ -407,7 +424,7 @@ gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean
             reason = "the guest shut down";
             break;
         }
-        if (tick && !(ok = tick(tick_opaque, r, st, icount, vns, error)))
+        if (tick && !(ok = tick(tick_opaque, r, error)))
             break;
         /* nothing more can happen: a --until icount would wait forever */
         if (cpu && cpu_in_error_mode(r, cpu)) {
@@ -451,10 +468,11 @@ typedef struct {
     /* until the worker is joined, only it uses these */
     BundleManifest *m;
     RecordStats *stats;
-    SnapStore *store; /* the bundle's checkpoint store */
-    const char *bdir; /* the bundle (a stream the store rejects is kept) */
-    guint taken;      /* checkpoints saved (numbers their names) */
-    GError *error;    /* why the worker stopped storing */
+    SnapStore *store;      /* the bundle's checkpoint store */
+    const char *bdir;      /* the bundle (a stream the store rejects is kept) */
+    guint taken;           /* checkpoints saved (numbers their names) */
+    BundleZstdFollow *log; /* the replay log, compressed while QEMU writes it */
+    GError *error;         /* why the worker stopped storing */
     /* shared */
     GAsyncQueue *events; /* ITC_CHECKPOINT events; one without "event" ends the worker */
     GThread *worker;
@@ -524,7 +542,13 @@ static gpointer checkpoint_worker(gpointer opaque)
      * recording waited seconds at its end. */
     (void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
     for (;;) {
-        JsonObject *ev = g_async_queue_pop(c->events);
+        /* between checkpoints, what QEMU added to the replay log (an error
+         * sticks and ends the recording when it is compressed at the end) */
+        JsonObject *ev = g_async_queue_timeout_pop(c->events, LOG_STEP_US);
+        if (c->log)
+            (void)bundle_zstd_follow_step(c->log, NULL);
+        if (!ev)
+            continue;
         gboolean end = !json_object_has_member(ev, "event");
         if (!end)
             checkpoint_store_event(c, ev);
@@ -582,12 +606,8 @@ static gboolean checkpoint_worker_join(RecordCheckpointer *c, GError **error)
     return TRUE;
 }
 
-static gboolean record_tick(void *opaque, QemuRun *r, const char *status, guint64 icount,
-                            guint64 vns, GError **error)
+static gboolean record_tick(void *opaque, QemuRun *r, GError **error)
 {
-    (void)status;
-    (void)icount;
-    (void)vns;
     return record_checkpoints(opaque, r, error);
 }
 
@@ -614,9 +634,9 @@ static gboolean store_init_checkpoint(QemuRun *r, SnapStore *s, const char *scra
                                       BundleManifest *m, RecordStats *stats, GError **error);
 
 static gboolean record_pass(const RecordOptions *o, const char *bdir, const char *rundir,
-                            const char *log_path, const char *qcow2, const char *fsw,
-                            const char *uart_path, RecordResult *res, BundleManifest *m,
-                            RecordStats *stats, GError **error)
+                            const char *log_path, BundleZstdFollow *log, const char *qcow2,
+                            const char *fsw, const char *uart_path, RecordResult *res,
+                            BundleManifest *m, RecordStats *stats, GError **error)
 {
     QemuArgs a = {
         .qemu = o->inst->qemu,
@@ -677,7 +697,7 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
         qemu_run_free(r);
         return FALSE;
     }
-    RecordCheckpointer ckp = {.m = m, .stats = stats, .store = store, .bdir = bdir};
+    RecordCheckpointer ckp = {.m = m, .stats = stats, .store = store, .bdir = bdir, .log = log};
     if (store)
         checkpoint_worker_start(&ckp);
     gboolean ok = record_watch(r, uart_path, o->until, FALSE, o->should_stop, o->progress,
@@ -1045,17 +1065,20 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
     g_autofree char *zst = g_build_filename(bdir, "replay.bin.zst", NULL);
     g_autoptr(BundleManifest) m = bundle_manifest_new();
     RecordResult res = {0};
-    gboolean ok = bundle_copy_file(o->fsw, fsw, error) &&
-                  (!o->input || bundle_copy_file(o->input, input, error)) &&
-                  qemu_img_create(o->inst, qcow2, error) &&
-                  record_pass(o, bdir, rundir, log_path, qcow2, fsw, uart, &res, m, stats, error) &&
-                  (!o->verify || checkpoint_pass(o, bdir, rundir, log_path, qcow2, fsw, uart, &res,
-                                                 m, stats, error));
+    BundleZstdFollow *log = bundle_zstd_follow_new(log_path, zst, REPLAY_LOG_HEADER, ZSTD_LEVEL);
+    gboolean ok =
+        bundle_copy_file(o->fsw, fsw, error) &&
+        (!o->input || bundle_copy_file(o->input, input, error)) &&
+        qemu_img_create(o->inst, qcow2, error) &&
+        record_pass(o, bdir, rundir, log_path, log, qcow2, fsw, uart, &res, m, stats, error) &&
+        (!o->verify ||
+         checkpoint_pass(o, bdir, rundir, log_path, qcow2, fsw, uart, &res, m, stats, error));
     if (ok) {
         gint64 t0 = g_get_monotonic_time();
-        ok = bundle_zstd_compress(log_path, zst, ZSTD_LEVEL, error);
+        ok = bundle_zstd_follow_finish(log, error); /* the rest of it */
         stats->compress_seconds = since(t0);
     }
+    bundle_zstd_follow_free(log);
     if (ok) {
         g_autoptr(GDateTime) now = g_date_time_new_now_utc();
         m->created = g_date_time_format_iso8601(now);

@@ -124,15 +124,14 @@ void record_feeder_stop(RecordFeeder *f);
  * ("checkpoint-every", hw/itc/itc_checkpoint.c) to VALUE (0 disarms). */
 gboolean record_machine_set(QemuRun *r, const char *property, guint64 value, GError **error);
 
-/* Polls a running QEMU (every 50 ms; with TICK, also woken by a checkpoint
- * QEMU took, an ITC_CHECKPOINT event) until
- * one of UNTIL (of RecordUntil; the uart conditions read UART_PATH) holds,
- * SHOULD_STOP says so, or the guest shuts down; *REASON gets why (g_free
- * it).  QEMU exiting is an error unless EXIT_OK.  TICK (optional) is called
- * after every poll with the status, icount and virtual time; FALSE from it
- * (with an error) ends the watch with that error. */
-typedef gboolean (*RecordTickFn)(void *opaque, QemuRun *r, const char *status, guint64 icount,
-                                 guint64 virtual_ns, GError **error);
+/* Polls a running QEMU (every 50 ms) until one of UNTIL (of RecordUntil; the
+ * uart conditions read UART_PATH) holds, SHOULD_STOP says so, or the guest
+ * shuts down; *REASON gets why (g_free it).  QEMU exiting is an error unless
+ * EXIT_OK.  TICK (optional) is called after every poll and whenever a
+ * checkpoint QEMU took (an ITC_CHECKPOINT event) arrives between two polls;
+ * such a wake reads nothing more from QEMU.  FALSE from TICK (with an error)
+ * ends the watch with that error. */
+typedef gboolean (*RecordTickFn)(void *opaque, QemuRun *r, GError **error);
 gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean exit_ok,
                       gboolean (*should_stop)(void *), RecordProgressFn progress, void *opaque,
                       RecordTickFn tick, void *tick_opaque, char **reason, GError **error);

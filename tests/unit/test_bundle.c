@@ -307,6 +307,76 @@ static void test_save_load_and_files(void)
     g_rmdir(dir);
 }
 
+/* A file compressed while it grows, its head rewritten last (as QEMU writes
+ * a replay log): the result decompresses to the file as it ended. */
+static void test_zstd_follow(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("itc-test-follow-XXXXXX", NULL);
+    g_autofree char *src = g_build_filename(dir, "log", NULL);
+    g_autofree char *dst = g_build_filename(dir, "log.zst", NULL);
+    g_autofree char *out = g_build_filename(dir, "log.out", NULL);
+    GError *e = NULL;
+    BundleZstdFollow *z = bundle_zstd_follow_new(src, dst, 12, 9);
+    g_assert_true(bundle_zstd_follow_step(z, &e)); /* no file yet: nothing to do */
+    FILE *f = fopen(src, "wb");
+    g_assert_nonnull(f);
+    g_assert_cmpint(fseek(f, 12, SEEK_SET), ==, 0);
+    GString *want = g_string_new(NULL);
+    g_string_append_len(want, "HEADERxxxxxx", 12);
+    for (int i = 0; i < 50000; i++) {
+        char line[32];
+        int n = g_snprintf(line, sizeof line, "event %d %d\n", i, g_random_int_range(0, 9));
+        fwrite(line, 1, n, f);
+        g_string_append_len(want, line, n);
+        if (i % 5000 == 0) { /* some flushed, some still buffered */
+            fflush(f);
+            g_assert_true(bundle_zstd_follow_step(z, &e));
+        }
+    }
+    g_assert_cmpint(fseek(f, 0, SEEK_SET), ==, 0);
+    fwrite("HEADERxxxxxx", 1, 12, f);
+    g_assert_cmpint(fclose(f), ==, 0);
+    g_assert_true(bundle_zstd_follow_finish(z, &e));
+    g_assert_no_error(e);
+    bundle_zstd_follow_free(z);
+    g_autofree char *body = g_strdup_printf("%s.body.tmp", dst);
+    g_assert_false(g_file_test(body, G_FILE_TEST_EXISTS));
+    guint64 n = 0;
+    g_assert_true(bundle_zstd_decompress(dst, out, want->len, &n, &e));
+    g_assert_no_error(e);
+    gchar *got;
+    gsize got_len;
+    g_assert_true(g_file_get_contents(out, &got, &got_len, NULL));
+    g_assert_cmpuint(got_len, ==, want->len);
+    g_assert_true(memcmp(got, want->str, want->len) == 0);
+    g_free(got);
+    g_string_free(want, TRUE);
+    /* a log shorter than its header, and one never written: named errors
+     * that stick */
+    g_assert_true(g_file_set_contents(src, "short", 5, NULL));
+    z = bundle_zstd_follow_new(src, dst, 12, 3);
+    g_assert_false(bundle_zstd_follow_finish(z, &e));
+    g_assert_nonnull(strstr(e->message, "header"));
+    g_assert_nonnull(strstr(e->message, src));
+    g_clear_error(&e);
+    g_assert_false(bundle_zstd_follow_step(z, &e));
+    g_assert_nonnull(strstr(e->message, "header"));
+    g_clear_error(&e);
+    bundle_zstd_follow_free(z);
+    g_unlink(src);
+    z = bundle_zstd_follow_new(src, dst, 12, 3);
+    g_assert_true(bundle_zstd_follow_step(z, &e));
+    g_assert_false(bundle_zstd_follow_finish(z, &e));
+    g_assert_nonnull(strstr(e->message, src));
+    g_clear_error(&e);
+    bundle_zstd_follow_free(z);
+    /* the earlier good DST is still whole */
+    g_assert_true(bundle_zstd_decompress(dst, out, G_MAXUINT64, &n, &e));
+    g_unlink(dst);
+    g_unlink(out);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -318,5 +388,6 @@ int main(int argc, char **argv)
     g_test_add_func("/bundle/huge_values_are_refused", test_huge_values);
     g_test_add_func("/bundle/unsafe_names_and_bad_checkpoints", test_file_names_and_checkpoints);
     g_test_add_func("/bundle/save_load_verify_zstd", test_save_load_and_files);
+    g_test_add_func("/bundle/zstd_follow_growing_file", test_zstd_follow);
     return g_test_run();
 }
