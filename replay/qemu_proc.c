@@ -315,13 +315,15 @@ gboolean qemu_proc_alive(QemuProc *p)
 gboolean qemu_proc_wait(QemuProc *p, int timeout_ms, int *status, GError **error)
 {
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    gulong nap = 250; /* QEMU exits within milliseconds of a quit or SIGTERM */
     while (!try_reap(p)) {
         if (g_get_monotonic_time() > deadline) {
             g_set_error(error, QEMU_PROC_ERROR, QEMU_PROC_ERROR_TIMEOUT,
                         "QEMU (pid %d) did not exit within %d ms", (int)p->pid, timeout_ms);
             return FALSE;
         }
-        g_usleep(10000);
+        g_usleep(nap);
+        nap = MIN(nap * 2, 10000);
     }
     if (status)
         *status = p->status;

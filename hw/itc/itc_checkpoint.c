@@ -9,7 +9,10 @@
  * icount it fires after exactly K instructions and leaves nothing in a
  * recording), its state is saved into DIR/ckpt-K.stream as
  * itc-snapshot-save does, an ITC_CHECKPOINT event names the file, and the
- * VM runs on.  A recording used to do this from outside, with five QMP
+ * VM runs on.  The state is serialized into memory while the VM is paused;
+ * a thread writes the file once it has resumed (creating and filling the
+ * file was a third of the pause); the event follows the write.  A
+ * recording used to do this from outside, with five QMP
  * round trips per checkpoint while the guest stood still; here the pause
  * is the save.  The paused interval leaves nothing in a replay log either
  * (patch 0010), so a replay passes K without stopping.
@@ -33,6 +36,8 @@
 #include "qapi/visitor.h"
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
+#include "qemu/thread.h"
+#include "block/aio.h"
 #include "qom/object.h"
 #include "hw/qdev-core.h"
 #include "migration/snapshot.h"
@@ -114,17 +119,82 @@ static bool itc_checkpoint_stop_fired(ItcCheckpoints *c, int64_t icount)
                        c->stop->time.fired_icount == icount);
 }
 
+/* A saved checkpoint on its way to its file. */
+typedef struct ItcCheckpointWrite {
+    ItcCheckpoints *c;
+    char *path;
+    uint8_t *data;
+    size_t size;
+    int64_t icount, clock, pause_us;
+    uint64_t uart;
+    char *error;                /* why the file could not be written */
+} ItcCheckpointWrite;
+
+static void itc_checkpoint_send(int64_t icount, int64_t clock,
+                                const char *path, uint64_t size,
+                                uint64_t uart, int64_t pause_us,
+                                const char *error)
+{
+    trace_itc_checkpoint_save(icount, error ? 0 : size, pause_us);
+    qapi_event_send_itc_checkpoint(icount, clock, error ? NULL : path,
+                                   error ? 0 : size, uart, pause_us, error);
+}
+
+/* Main loop, once the file is written: the event. */
+static void itc_checkpoint_written(void *opaque)
+{
+    ItcCheckpointWrite *w = opaque;
+
+    itc_checkpoint_send(w->icount, w->clock, w->path, w->size, w->uart,
+                        w->pause_us, w->error);
+    w->c->writing = false;
+    g_free(w->path);
+    g_free(w->error);
+    g_free(w);
+}
+
+/* Its own thread, while the VM runs: the file. */
+static void *itc_checkpoint_write(void *opaque)
+{
+    ItcCheckpointWrite *w = opaque;
+    int fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+    if (fd < 0 || qemu_write_full(fd, w->data, w->size) != w->size) {
+        w->error = g_strdup_printf("writing %s: %s", w->path,
+                                   g_strerror(errno));
+    }
+    if (fd >= 0 && close(fd) < 0 && !w->error) {
+        w->error = g_strdup_printf("closing %s: %s", w->path,
+                                   g_strerror(errno));
+    }
+    if (w->error && fd >= 0) {
+        unlink(w->path);
+    }
+    g_free(w->data);
+    w->data = NULL;
+    aio_bh_schedule_oneshot(qemu_get_aio_context(), itc_checkpoint_written,
+                            w);
+    return NULL;
+}
+
 static void itc_checkpoint_save(void *opaque)
 {
     ItcCheckpoints *c = opaque;
     g_autofree char *path = NULL;
+    g_autofree uint8_t *data = NULL;
     Error *err = NULL;
-    uint64_t size = 0, icount = 0, uart = 0;
+    size_t size = 0;
+    uint64_t icount = 0, uart = 0;
     int64_t clock = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL), pause_us;
     int64_t at = icount_get_raw();
-    bool saved = false;
+    bool resume;
 
     if (!c->due) {
+        return;
+    }
+    if (c->writing) {
+        /* the last checkpoint's file is not written yet (a slow disk) */
+        qemu_bh_schedule(c->save_bh);
         return;
     }
     c->due = false;
@@ -137,18 +207,39 @@ static void itc_checkpoint_save(void *opaque)
                    "due at %" PRIu64, at, c->next);
     } else {
         path = g_strdup_printf("%s/ckpt-%" PRIu64 ".stream", c->dir, c->next);
-        saved = save_snapshot_stream(path, &size, &icount, &clock, &err);
+        data = save_snapshot_buffer(c->last_size ? c->last_size + 65536
+                                                 : 1024 * 1024,
+                                    &size, &icount, &clock, &err);
     }
     if (c->uart) {
         uart = object_property_get_uint(c->uart, "tx-bytes", &error_abort);
     }
     itc_checkpoint_aim(c);
     pause_us = (get_clock() - c->paused_ns) / 1000;
-    trace_itc_checkpoint_save(at, size, pause_us);
-    qapi_event_send_itc_checkpoint(at, clock, saved ? path : NULL, size, uart,
-                                   pause_us, err ? error_get_pretty(err) : NULL);
-    error_free(err);
-    if (!itc_checkpoint_stop_fired(c, at)) {
+    resume = !itc_checkpoint_stop_fired(c, at);
+    if (!data) {
+        itc_checkpoint_send(at, clock, NULL, 0, uart, pause_us,
+                            error_get_pretty(err));
+        error_free(err);
+    } else {
+        ItcCheckpointWrite *w = g_new0(ItcCheckpointWrite, 1);
+        QemuThread thread;
+
+        *w = (ItcCheckpointWrite) {
+            .c = c, .path = g_steal_pointer(&path),
+            .data = g_steal_pointer(&data), .size = size, .icount = at,
+            .clock = clock, .pause_us = pause_us, .uart = uart,
+        };
+        c->last_size = size;
+        c->writing = true;
+        if (resume) {
+            vm_start();     /* first: the writer needs no paused VM */
+            resume = false;
+        }
+        qemu_thread_create(&thread, "itc-ckpt-write", itc_checkpoint_write,
+                           w, QEMU_THREAD_DETACHED);
+    }
+    if (resume) {
         vm_start();
     }
 }
@@ -229,7 +320,7 @@ static void itc_checkpoint_set_every(Object *obj, Visitor *v,
         error_setg(errp, "set checkpoint-dir before checkpoint-every");
         return;
     }
-    if (c->due) {
+    if (c->due || c->writing) {
         error_setg(errp, "a checkpoint is being taken; try again");
         return;
     }
@@ -265,7 +356,7 @@ static void itc_checkpoint_set_dir(Object *obj, Visitor *v, const char *name,
         error_setg(errp, "checkpoint-dir %s is not a directory", value);
         return;
     }
-    if (c->due) {
+    if (c->due || c->writing) {
         error_setg(errp, "a checkpoint is being taken; try again");
         return;
     }

@@ -20,6 +20,8 @@ typedef struct ItcCheckpoints {
     QEMUTimer *timer;           /* EXTERNAL virtual-clock timer at @next */
     QEMUBH *save_bh;            /* saves and resumes, in the main loop */
     bool due;                   /* paused for @next, not saved yet */
+    bool writing;               /* a saved checkpoint's file being written */
+    size_t last_size;           /* the last checkpoint's stream length */
     int64_t paused_ns;          /* host time the pause began */
     const ItcStop *stop;        /* no checkpoint at or after its stop */
     Object *uart;               /* its "tx-bytes" go with each checkpoint */
