@@ -3,16 +3,20 @@
 
 One recording of the sample FSW (no commands: it runs its cyclic executive)
 of ITC_BENCH_RR_ICOUNT instructions (default 2e9) with checkpoints every
-1e8 instructions.  Then:
+ITC_BENCH_RR_EVERY instructions (2.5e7).  Then:
   * reverse-stepi latency at seeded random points, through `itc debug`
     (GDB's reverse-stepi over the stub, timed inside GDB), with the bundle's
     checkpoints vs the same bundle with only the start snapshot (what
     upstream QEMU offers without hand-made snapshots): ratio of the p50s;
   * flatness: p50 latency in the last fifth of the recording over the p50
-    in the first fifth (checkpoints make it independent of the position);
+    in the first fifth (checkpoints make it independent of the position).
+    A reverse step costs what replaying from the checkpoint before it
+    costs, so the two sets of points lie the same distances past a
+    checkpoint (paired_points); otherwise four points a side compare
+    where they fall in their checkpoint intervals, not the trace length;
   * recording overhead: the record pass vs a plain -icount run of the same
     number of instructions (no record/replay), medians of ITC_BENCH_RR_REPEAT
-    (3) alternating runs;
+    (5) alternating runs;
   * replay-log density in bytes per 1000 instructions (zstd).
 """
 import json
@@ -124,6 +128,19 @@ end
         return json.load(f)
 
 
+def paired_points(rnd, lo, hi, n):
+    """N points in [lo[0], lo[1]) and N in [hi[0], hi[1]), the i-th of each
+    the same random distance past a checkpoint (a multiple of EVERY); the
+    distances are stratified (one in each N-th of the interval), so that a
+    few points do not all fall early or late in their intervals."""
+    def at(rng, off):
+        first = -(-rng[0] // EVERY)
+        last = (rng[1] - off - 1) // EVERY
+        return rnd.randrange(first, last + 1) * EVERY + off
+    offs = [max(1, int((i + rnd.random()) * EVERY / n)) for i in range(n)]
+    return [at(lo, o) for o in offs], [at(hi, o) for o in offs]
+
+
 def pct(vals, q):
     vals = sorted(vals)
     return vals[min(len(vals) - 1, int(round(q * (len(vals) - 1))))]
@@ -186,8 +203,7 @@ def main():
         end = rec["icount_end"]
         rnd = random.Random(1)
         fifth = end // 5
-        early = [rnd.randrange(fifth // 10, fifth) for _ in range(POINTS // 2)]
-        late = [rnd.randrange(end - fifth, end - 10) for _ in range(POINTS // 2)]
+        early, late = paired_points(rnd, (fifth // 10, fifth), (end - fifth, end - 10), POINTS // 2)
         ours = reverse_latencies(d, bundle, sorted(early + late), "ckpt")
         start_only = os.path.join(d, "start-only")
         strip_checkpoints(bundle, start_only)
@@ -224,14 +240,15 @@ def long_run(d):
     rec = record(bundle, LONG)
     end = rec["icount_end"]
     rnd = random.Random(2)
-    near_start = [rnd.randrange(5 * 10**7, 15 * 10**7) for _ in range(POINTS // 2)]
-    near_end = [rnd.randrange(end - 10**8, end - 10) for _ in range(POINTS // 2)]
+    near_start, near_end = paired_points(rnd, (5 * 10**7, 15 * 10**7), (end - 10**8, end - 10),
+                                         POINTS // 2)
     lat = reverse_latencies(d, bundle, sorted(near_start + near_end), "long")
     e = [lat[k] for k in near_end]
     s = [lat[k] for k in near_start]
     row("reverse-stepi p50 near %.0e / near 1e8 (same recording)" % end,
         statistics.median(e) / statistics.median(s),
-        "near end p50 %.0f ms p99 %.0f ms; near 1e8 p50 %.0f ms; itc record %.0fs with %d "
+        "near end p50 %.0f ms p99 %.0f ms; near 1e8 p50 %.0f ms (the same distances past a "
+        "checkpoint); itc record %.0fs with %d "
         "checkpoints, bundle %.1f MB; targets p50 <= 100 ms, p99 <= 500 ms, ratio <= 2"
         % (1000 * statistics.median(e), 1000 * pct(e, 0.99), 1000 * statistics.median(s),
            rec["record_seconds"] + rec["checkpoint_pass_seconds"], rec["checkpoints"],
