@@ -11,7 +11,10 @@ which `itc record` uses.
     output at 5E, and paused at 2E by stop-icount it has sent the bytes
     the checkpoint's uart-bytes gives (the length of its file chardev);
   * a stream is a savevm stream of that instant: the snapshot store reads
-    it and finds the instruction count in it;
+    it, and itc-snapshot-save in the run without checkpoints, paused at the
+    same instant, writes the same bytes (QEMU serializes a checkpoint into
+    memory and writes it from a thread; the streams differ only in the
+    host-clock offsets of the "timer" section);
   * checkpoint-every 0 at run time ends the schedule;
   * bad configurations are refused with a message; a checkpoint that cannot
     be written is an ITC_CHECKPOINT event with an error, and the VM runs
@@ -61,6 +64,26 @@ def checkpoint_events(qmp):
 def uart_bytes(d, name):
     with open(os.path.join(d, name + ".uart"), "rb") as f:
         return f.read()
+
+
+def same_stream_but_host_clock(ckpt, saved):
+    """CKPT (a checkpoint) and SAVED (itc-snapshot-save at the same instant
+    in another run) hold the same bytes but for the "timer" section's
+    cpu_ticks_offset, dummy and cpu_clock_offset (24 bytes after its
+    header): offsets from the host clock."""
+    with open(ckpt, "rb") as f:
+        a = f.read()
+    with open(saved, "rb") as f:
+        b = f.read()
+    check_eq(len(a), len(b), "length of the checkpoint stream and of itc-snapshot-save's")
+    hdr = b"\x05timer" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x02"
+    t = a.find(hdr)
+    check(t > 0 and b.find(hdr) == t, "the timer section in both streams")
+    t += len(hdr)
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    check(all(t <= i < t + 24 for i in diff),
+          "bytes that differ outside the timer section's clock offsets: %s"
+          % [i for i in diff if not t <= i < t + 24][:10])
 
 
 def refused(d, argv_tail, want):
@@ -115,6 +138,9 @@ def main():
     wait_paused_at(qmp, 2 * E, "run without checkpoints")
     check_eq(len(uart_bytes(d, "b")), evs[1]["uart-bytes"],
              "UART bytes at %d without checkpoints vs the checkpoint's uart-bytes" % (2 * E))
+    saved = os.path.join(d, "b-2E.stream")
+    qmp.cmd("itc-snapshot-save", path=saved)
+    same_stream_but_host_clock(evs[1]["path"], saved)
     qmp.cmd("qom-set", path="/machine", property="stop-icount", value=END)
     qmp.cmd("cont")
     wait_paused_at(qmp, END, "run without checkpoints")
