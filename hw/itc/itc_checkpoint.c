@@ -148,6 +148,10 @@ static void itc_checkpoint_written(void *opaque)
     itc_checkpoint_send(w->icount, w->clock, w->path, w->size, w->uart,
                         w->pause_us, w->error);
     w->c->writing = false;
+    if (w->c->due) {
+        /* the next checkpoint waited for this write (a slow disk) */
+        qemu_bh_schedule(w->c->save_bh);
+    }
     g_free(w->path);
     g_free(w->error);
     g_free(w);
@@ -193,8 +197,7 @@ static void itc_checkpoint_save(void *opaque)
         return;
     }
     if (c->writing) {
-        /* the last checkpoint's file is not written yet (a slow disk) */
-        qemu_bh_schedule(c->save_bh);
+        /* the last checkpoint's file is not written yet: its end runs this */
         return;
     }
     c->due = false;

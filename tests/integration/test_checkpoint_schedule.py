@@ -16,6 +16,8 @@ which `itc record` uses.
     memory and writes it from a thread; the streams differ only in the
     host-clock offsets of the "timer" section);
   * checkpoint-every 0 at run time ends the schedule;
+  * checkpoints closer together than writing a file takes (every 20011
+    instructions): each waits for the last one's file, none is lost;
   * bad configurations are refused with a message; a checkpoint that cannot
     be written is an ITC_CHECKPOINT event with an error, and the VM runs
     on."""
@@ -147,6 +149,22 @@ def main():
     check_eq(qmp.cmd("itc-ram-digest")["sha256"], digest_a,
              "RAM digest at %d with and without checkpoints" % END)
     check_eq(uart_bytes(d, "b"), uart_a, "UART output at %d with and without checkpoints" % END)
+    qmp.cmd("quit")
+    p.wait(30)
+
+    # D: checkpoints closer together than a file takes to write
+    dense = os.path.join(d, "dense")
+    os.mkdir(dense)
+    n, step = 60, 20011
+    p, qmp = start(d, "d", "checkpoint-dir=%s,checkpoint-every=%d,stop-icount=%d"
+                   % (dense, step, (n + 1) * step))
+    wait_paused_at(qmp, (n + 1) * step, "run with dense checkpoints")
+    evs_d = checkpoint_events(qmp)
+    check_eq([e["icount"] for e in evs_d], [step * (i + 1) for i in range(n)],
+             "dense checkpoints' instants")
+    for e in evs_d:
+        check("error" not in e and os.path.getsize(e["path"]) == e["size"],
+              "dense checkpoint %s" % e)
     qmp.cmd("quit")
     p.wait(30)
 
