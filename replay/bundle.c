@@ -710,6 +710,17 @@ gboolean bundle_file_verify(const BundleFile *f, const char *bundle_dir, GError 
     return TRUE;
 }
 
+/* The rest of IN appended to OUT: NULL, or what failed. */
+static const char *stream_copy(FILE *in, FILE *out)
+{
+    g_autofree char *buf = g_malloc(1 << 20);
+    size_t n;
+    while ((n = fread(buf, 1, 1 << 20, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            return "write error";
+    return ferror(in) ? "read error" : NULL;
+}
+
 gboolean bundle_copy_file(const char *src, const char *dst, GError **error)
 {
     FILE *in = fopen(src, "rb");
@@ -721,15 +732,7 @@ gboolean bundle_copy_file(const char *src, const char *dst, GError **error)
         fclose(in);
         return io_error(error, "cannot create", tmp);
     }
-    g_autofree char *buf = g_malloc(1 << 20);
-    size_t n;
-    gboolean ok = TRUE;
-    while ((n = fread(buf, 1, 1 << 20, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n) {
-            ok = FALSE;
-            break;
-        }
-    ok = ok && !ferror(in) && fflush(out) == 0 && fsync(fileno(out)) == 0;
+    gboolean ok = !stream_copy(in, out) && fflush(out) == 0 && fsync(fileno(out)) == 0;
     fclose(in);
     ok = (fclose(out) == 0) && ok;
     if (!ok || rename(tmp, dst) < 0) {
@@ -743,7 +746,7 @@ gboolean bundle_copy_file(const char *src, const char *dst, GError **error)
 struct BundleZstdFollow {
     char *src, *dst, *body_path;
     int in;     /* SRC, once it exists */
-    FILE *body; /* the frame of SRC from HEAD on */
+    FILE *body; /* the frame of SRC from HEAD on (read back at the end) */
     ZSTD_CCtx *cc;
     gsize head;
     guint64 pos; /* SRC's next byte to compress */
@@ -802,7 +805,7 @@ static gboolean follow_read(BundleZstdFollow *z, gboolean end, GError **error)
             return TRUE; /* not written yet */
         return follow_fail(z, g_strerror(errno), error);
     }
-    if (!z->body && !(z->body = fopen(z->body_path, "wb")))
+    if (!z->body && !(z->body = fopen(z->body_path, "w+b")))
         return follow_fail(z, g_strerror(errno), error);
     g_autofree char *buf = g_malloc(1 << 17);
     for (;;) {
@@ -847,19 +850,8 @@ gboolean bundle_zstd_follow_finish(BundleZstdFollow *z, GError **error)
     /* then the rest's frame */
     if (!why && (fflush(z->body) != 0 || fseek(z->body, 0, SEEK_SET) != 0))
         why = "write error";
-    FILE *body = why ? NULL : fopen(z->body_path, "rb");
-    if (!why && !body)
-        why = g_strerror(errno);
-    char buf[1 << 16];
-    size_t n;
-    while (!why && (n = fread(buf, 1, sizeof buf, body)) > 0)
-        if (fwrite(buf, 1, n, out) != n)
-            why = "write error";
-    if (body) {
-        if (!why && ferror(body))
-            why = "read error";
-        fclose(body);
-    }
+    if (!why)
+        why = stream_copy(z->body, out);
     if (!why && (fflush(out) != 0 || fsync(fileno(out)) != 0))
         why = g_strerror(errno);
     if (fclose(out) != 0 && !why)

@@ -191,7 +191,6 @@ static void itc_checkpoint_save(void *opaque)
     uint64_t icount = 0, uart = 0;
     int64_t clock = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL), pause_us;
     int64_t at = icount_get_raw();
-    bool resume;
 
     if (!c->due) {
         return;
@@ -219,12 +218,18 @@ static void itc_checkpoint_save(void *opaque)
     }
     itc_checkpoint_aim(c);
     pause_us = (get_clock() - c->paused_ns) / 1000;
-    resume = !itc_checkpoint_stop_fired(c, at);
     if (!data) {
         itc_checkpoint_send(at, clock, NULL, 0, uart, pause_us,
                             error_get_pretty(err));
         error_free(err);
     } else {
+        c->last_size = size;
+        c->writing = true;
+    }
+    if (!itc_checkpoint_stop_fired(c, at)) {
+        vm_start();     /* before the file: the writer needs no paused VM */
+    }
+    if (data) {
         ItcCheckpointWrite *w = g_new0(ItcCheckpointWrite, 1);
         QemuThread thread;
 
@@ -233,17 +238,8 @@ static void itc_checkpoint_save(void *opaque)
             .data = g_steal_pointer(&data), .size = size, .icount = at,
             .clock = clock, .pause_us = pause_us, .uart = uart,
         };
-        c->last_size = size;
-        c->writing = true;
-        if (resume) {
-            vm_start();     /* first: the writer needs no paused VM */
-            resume = false;
-        }
         qemu_thread_create(&thread, "itc-ckpt-write", itc_checkpoint_write,
                            w, QEMU_THREAD_DETACHED);
-    }
-    if (resume) {
-        vm_start();
     }
 }
 
