@@ -47,6 +47,20 @@ static void section_full(Builder *w, guint32 id, const char *idstr, guint32 vers
     be(w, 4, version);
 }
 
+/* RAM (section 2, version 4) START with the mem-size record of one block
+ * "blk" of SIZE bytes. */
+static void ram_start(Builder *w, guint64 size)
+{
+    u8(w, 0x01);
+    be(w, 4, 2);
+    str(w, "ram");
+    be(w, 4, 0);
+    be(w, 4, 4);
+    be(w, 8, size | 0x4);
+    str(w, "blk");
+    be(w, 8, size);
+}
+
 /* A section's footer. */
 static void footer(Builder *w, guint32 id)
 {
@@ -82,15 +96,7 @@ static GByteArray *build_stream(void)
     str(&w, "configuration/uuid");
     be(&w, 4, 1);
     bytes(&w, "0123456789abcdef", 16);
-    /* RAM START */
-    u8(&w, 0x01);
-    be(&w, 4, 2);
-    str(&w, "ram");
-    be(&w, 4, 0);
-    be(&w, 4, 4);
-    be(&w, 8, 0x3000 | 0x4);
-    str(&w, "blk");
-    be(&w, 8, 0x3000);
+    ram_start(&w, 0x3000);
     be(&w, 8, 0x200);
     be(&w, 8, 0x10);
     footer(&w, 2);
@@ -183,14 +189,7 @@ static GByteArray *build_zero_runs(void)
 {
     Builder w = {g_byte_array_new()};
     stream_header(&w);
-    u8(&w, 0x01);
-    be(&w, 4, 2);
-    str(&w, "ram");
-    be(&w, 4, 0);
-    be(&w, 4, 4);
-    be(&w, 8, 0x10000 | 0x4);
-    str(&w, "blk");
-    be(&w, 8, 0x10000);
+    ram_start(&w, 0x10000);
     be(&w, 8, 0x0000 | 0x2);
     str(&w, "blk");
     u8(&w, 0);
