@@ -223,6 +223,10 @@ def main():
             rc["rev"] / rc["fwd"],
             "back from icount %.2g to the boot write of uart_base at %d: %.1fs; forward replay %.1fs; "
             "target <= 1.5" % (end, rc["icount"], rc["rev"], rc["fwd"]))
+        row("forward replay of the recording (itc debug) / plain icount run",
+            rc["fwd"] / plain,
+            "%.1fs vs %.1fs (the median above); was 1.4x before patch 0022"
+            % (rc["fwd"], plain))
         row("reverse-stepi p50, last fifth / first fifth of recording",
             statistics.median([ours[k] for k in late]) /
             statistics.median([ours[k] for k in early]),
