@@ -21,22 +21,40 @@ char *debugger_find_gdb(const char *gdb, GError **error)
                     "%s not found (make setup installs gdb-multiarch)", want);
         return NULL;
     }
-    /* A host-only gdb cannot debug the SPARC guest: check before QEMU starts. */
-    const char *argv[] = {path, "-nx", "-batch", "-ex", "set architecture sparc", NULL};
+    /* A host-only gdb cannot debug the SPARC guest, and itc's commands are
+     * GDB Python: check both before QEMU starts. */
+    const char *argv[] = {path,
+                          "-nx",
+                          "-batch",
+                          "-ex",
+                          "set architecture sparc",
+                          "-ex",
+                          "python print('itc-' + 'gdb-ok')",
+                          NULL};
     g_autofree char *out = NULL, *err = NULL;
     int status = 0;
     GError *e = NULL;
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
-                      &e)) {
+    if (!qemu_proc_run_sync((char **)argv, 30000, &out, &err, &status, &e)) {
         g_set_error(error, DEBUGGER_ERROR, DEBUGGER_ERROR_NO_GDB, "cannot run %s: %s", path,
                     e->message);
         g_error_free(e);
         return NULL;
     }
-    if (!g_spawn_check_wait_status(status, NULL) || (err && strstr(err, "Undefined item"))) {
+    g_strstrip(err);
+    if (strstr(err, "Undefined item")) {
         g_set_error(error, DEBUGGER_ERROR, DEBUGGER_ERROR_NO_GDB,
-                    "%s cannot debug SPARC (need gdb-multiarch): %s", path,
-                    err ? g_strstrip(err) : "");
+                    "%s cannot debug SPARC (need gdb-multiarch): %s", path, err);
+        return NULL;
+    }
+    if (!strstr(out, "itc-gdb-ok")) {
+        g_set_error(error, DEBUGGER_ERROR, DEBUGGER_ERROR_NO_GDB,
+                    "%s is not a GDB with Python (itc's GDB commands need it; "
+                    "make setup installs gdb-multiarch)%s%s",
+                    path, *err ? ": " : "", err);
+        return NULL;
+    }
+    if (!g_spawn_check_wait_status(status, NULL)) {
+        g_set_error(error, DEBUGGER_ERROR, DEBUGGER_ERROR_NO_GDB, "%s failed: %s", path, err);
         return NULL;
     }
     return g_steal_pointer(&path);

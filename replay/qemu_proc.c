@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -194,13 +195,89 @@ char **qemu_args_build(const QemuArgs *a)
     return (char **)g_ptr_array_free(v, FALSE);
 }
 
+/* Appends what FD has to BUF; FALSE once it is at its end (or broken). */
+static gboolean drain_fd(int fd, GString *buf)
+{
+    char chunk[4096];
+    ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n > 0) {
+        g_string_append_len(buf, chunk, n);
+        return TRUE;
+    }
+    return n < 0 && (errno == EINTR || errno == EAGAIN);
+}
+
+/* In the child: a process group of its own, so that a timeout kills what it
+ * started too. */
+static void own_process_group(gpointer unused)
+{
+    (void)unused;
+    setpgid(0, 0);
+}
+
+gboolean qemu_proc_run_sync(char **argv, int timeout_ms, char **out, char **err, int *wait_status,
+                            GError **error)
+{
+    GPid pid;
+    int fds[2] = {-1, -1};
+    if (!g_spawn_async_with_pipes(NULL, argv, NULL,
+                                  G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
+                                  own_process_group, NULL, &pid, NULL, &fds[0], &fds[1], error))
+        return FALSE;
+    GString *buf[2] = {g_string_new(NULL), g_string_new(NULL)};
+    struct pollfd pfd[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    gboolean timed_out = FALSE;
+    while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
+        gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
+        if (left_ms <= 0) {
+            timed_out = TRUE;
+            break;
+        }
+        if (poll(pfd, 2, (int)MIN(left_ms, 1000)) < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; i++) {
+            if (pfd[i].fd >= 0 && pfd[i].revents && !drain_fd(pfd[i].fd, buf[i])) {
+                close(pfd[i].fd);
+                pfd[i].fd = -1; /* poll() ignores a negative fd */
+            }
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        if (pfd[i].fd >= 0)
+            close(pfd[i].fd);
+    }
+    if (timed_out)
+        kill(-pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    g_spawn_close_pid(pid);
+    if (wait_status)
+        *wait_status = status;
+    char *text[2];
+    for (int i = 0; i < 2; i++)
+        text[i] = g_string_free(buf[i], FALSE);
+    if (timed_out)
+        g_set_error(error, QEMU_PROC_ERROR, QEMU_PROC_ERROR_TIMEOUT,
+                    "%s did not finish within %d s (killed)", argv[0], timeout_ms / 1000);
+    if (out && !timed_out)
+        *out = text[0];
+    else
+        g_free(text[0]);
+    if (err && !timed_out)
+        *err = text[1];
+    else
+        g_free(text[1]);
+    return !timed_out;
+}
+
 gboolean qemu_img_create(const QemuInstall *inst, const char *path, GError **error)
 {
     const char *argv[] = {inst->qemu_img, "create", "-q", "-f", "qcow2", path, "1M", NULL};
     g_autofree char *out = NULL;
     int status = 0;
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &out, &status,
-                      error))
+    if (!qemu_proc_run_sync((char **)argv, 60000, NULL, &out, &status, error))
         return FALSE;
     if (!g_spawn_check_wait_status(status, NULL)) {
         g_set_error(error, QEMU_PROC_ERROR, QEMU_PROC_ERROR_SPAWN, "qemu-img create %s failed: %s",

@@ -33,6 +33,13 @@ typedef struct {
 gboolean qemu_install_locate(QemuInstall *inst, const char *self_exe, GError **error);
 void qemu_install_clear(QemuInstall *inst);
 
+/* Runs ARGV (a helper program: qemu-img, the GDB probe) to its end and
+ * collects its stdout and stderr (either may be NULL).  One that runs longer
+ * than TIMEOUT_MS is killed: QEMU_PROC_ERROR_TIMEOUT.  *WAIT_STATUS is as
+ * waitpid() gives it (g_spawn_check_wait_status() reads it). */
+gboolean qemu_proc_run_sync(char **argv, int timeout_ms, char **out, char **err, int *wait_status,
+                            GError **error);
+
 /* qemu-img create -f qcow2 PATH 1M: the diskless image that holds internal
  * snapshots. */
 gboolean qemu_img_create(const QemuInstall *inst, const char *path, GError **error);

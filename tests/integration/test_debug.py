@@ -15,8 +15,16 @@
    tt_next from an even pointer into the odd event word.  Then
    reverse-continue to a breakpoint (tt_check) twice and continue forwards:
    earlier calls going back, and the forward hit is the same instruction.
-4. Bad input: no bundle, bad --at, no gdb, QEMU killed under gdb: exit 2
-   with a message saying so, no QEMU left behind.
+4. Source-level stepping both ways from a breakpoint in tt_check (next /
+   reverse-next return to the same instruction count and line, finish /
+   reverse-next step over the whole call, reverse-finish lands on the call),
+   and itc's own GDB commands: itc-icount, itc-goto +N / -N,
+   itc-checkpoints (the manifest's checkpoints).
+5. --at: a session started at a seeded count or at a checkpoint begins
+   exactly there, with the forward replay's registers.
+6. Bad input: no bundle, bad --at, no gdb, a gdb that is not gdb-multiarch
+   with Python, a bundle of another QEMU build, a truncated replay log, QEMU
+   killed under gdb: exit 2 with a message saying so, no QEMU left behind.
 On failure the seed and the commands to reproduce are printed.
 """
 # itc-test-timeout: 900
@@ -67,12 +75,18 @@ def run_itc(args, env=None, timeout=600):
                           timeout=timeout)
 
 
+def write_script(d, name, body):
+    """D/NAME.gdb: the prelude, BODY, then RESULTS saved to D/NAME.json."""
+    script = os.path.join(d, name + ".gdb")
+    with open(script, "w") as f:
+        f.write(PRELUDE + body + "\npython itc_save(%r)\n" % os.path.join(d, name + ".json"))
+    return script
+
+
 def debug_batch(d, bundle, name, body, env=None):
     """Run BODY (gdb commands) under itc debug --batch; return RESULTS."""
-    script = os.path.join(d, name + ".gdb")
+    script = write_script(d, name, body)
     out = os.path.join(d, name + ".json")
-    with open(script, "w") as f:
-        f.write(PRELUDE + body + "\npython itc_save(%r)\n" % out)
     r = run_itc(["debug", bundle, "--batch", script, "--timeout", "600"], env=env)
     check(r.returncode == 0 and os.path.exists(out),
           "itc debug --batch %s failed (exit %d):\n%s\n%s\nreproduce: %s debug %s --batch %s"
@@ -212,7 +226,83 @@ end
     check(h1["t"] > h2["t"], "the earlier tt_check call has the earlier tick: %s" % fin["bp_hits"])
     check_eq(h3["icount"], h1["icount"], "continue from the earlier hit stops at the later one")
 
-    # 4. bad input: clear errors, exit 2, no QEMU left running.  A QEMU that
+    # 4. source-level stepping both ways, and itc's GDB commands
+    body = r'''
+break tt_check
+continue
+delete
+python
+def where():
+    f = gdb.selected_frame()
+    sal = f.find_sal()
+    return dict(icount=itc_now(), func=f.name(), line=sal.line, pc=int(f.pc()))
+RESULTS["at"] = where()
+RESULTS["caller_line"] = gdb.selected_frame().older().find_sal().line
+for cmd in ("next", "reverse-next", "finish", "reverse-next", "step", "reverse-finish"):
+    gdb.execute(cmd, to_string=True)
+    RESULTS[cmd + str(len([k for k in RESULTS if k.startswith(cmd)]))] = where()
+RESULTS["insn"] = gdb.execute("x/2i $pc - 4", to_string=True)
+RESULTS["icount_cmd"] = gdb.execute("itc-icount", to_string=True)
+RESULTS["now"] = itc_now()
+gdb.execute("itc-goto +1000", to_string=True)
+RESULTS["plus"] = itc_now()
+gdb.execute("itc-goto -400", to_string=True)
+RESULTS["minus"] = itc_now()
+RESULTS["checkpoints"] = gdb.execute("itc-checkpoints", to_string=True)
+end
+'''
+    src, _ = debug_batch(d, moved, "source", body, env)
+    at = src["at"]
+    check_eq(at["func"], "tt_check", "breakpoint function")
+    nxt, back = src["next0"], src["reverse-next0"]
+    check(nxt["icount"] > at["icount"] and nxt["line"] != at["line"],
+          "next moves on a line: %s -> %s" % (at, nxt))
+    check_eq((back["icount"], back["line"], back["pc"]), (at["icount"], at["line"], at["pc"]),
+             "reverse-next after next: back where next started")
+    fin = src["finish0"]
+    check(fin["func"] == "app_main" and fin["icount"] > at["icount"],
+          "finish returns to tt_check's caller: %s" % fin)
+    over = src["reverse-next1"]
+    check(over["func"] == "app_main" and over["icount"] < at["icount"]
+          and over["line"] == src["caller_line"],
+          "reverse-next from after the call steps back over all of tt_check to the line "
+          "of the call (%d): %s" % (src["caller_line"], over))
+    into = src["step0"]
+    check(into["func"] == "tt_check" and over["icount"] < into["icount"] <= at["icount"] + 4,
+          "step from the call's line enters tt_check: %s" % into)
+    rf = src["reverse-finish0"]
+    check(rf["func"] == "app_main" and rf["icount"] < into["icount"]
+          and rf["line"] == src["caller_line"],
+          "reverse-finish goes back to the call in app_main: %s" % rf)
+    check(re.search(r"\scall\s", src["insn"]), "reverse-finish stops at the call (or its "
+          "delay slot): %r" % src["insn"])
+    check_eq(src["icount_cmd"].strip(), "icount %d" % src["now"], "itc-icount output")
+    check_eq(src["plus"], src["now"] + 1000, "itc-goto +1000")
+    check_eq(src["minus"], src["now"] + 600, "itc-goto -400")
+    listed = {}
+    for line in src["checkpoints"].splitlines()[1:]:
+        f = line.split()
+        listed[f[0]] = int(f[1])
+    want = dict((c["name"], c["icount"]) for c in m["checkpoints"])
+    want["init"] = 0
+    check_eq(listed, want, "itc-checkpoints lists the manifest's checkpoints")
+
+    # 5. --at: the session starts exactly there
+    k = points[1]
+    named = m["checkpoints"][3]
+    for pos, icount, regs in [(str(k), k, fwd[str(k)]["regs"]),
+                              (named["name"], named["icount"], None)]:
+        r = run_itc(["debug", moved, "--at", pos, "--batch", write_script(
+            d, "at-" + pos, "python RESULTS['at'] = dict(icount=itc_now(), regs=itc_regs())\n"),
+            "--timeout", "300"], env=env)
+        check(r.returncode == 0, "itc debug --at %s failed: %s" % (pos, r.stderr[-2000:]))
+        with open(os.path.join(d, "at-%s.json" % pos)) as f:
+            got = json.load(f)["at"]
+        check_eq(got["icount"], icount, "itc debug --at %s: start position" % pos)
+        if regs:
+            check_eq(got["regs"], regs, "itc debug --at %s: registers of the forward replay" % pos)
+
+    # 6. bad input: clear errors, exit 2, no QEMU left running.  A QEMU that
     # dies under gdb is reported with how it died, not as gdb's failure.
     killer = os.path.join(d, "kill-qemu.gdb")
     with open(killer, "w") as f:
@@ -220,12 +310,32 @@ end
                 "w = os.path.dirname(os.environ['ITC_UART_LOG'])\n"
                 "subprocess.run(['pkill', '-KILL', '-f', 'qemu-system-sparc.*' + w])\n"
                 "end\nshell sleep 0.5\nstepi\n")
+    other_qemu = os.path.join(d, "other-qemu")
+    shutil.copytree(moved, other_qemu)
+    with open(os.path.join(other_qemu, "manifest.json"), "w") as f:
+        json.dump(dict(m, qemu_version="0:0.0-other"), f)
+    truncated = os.path.join(d, "truncated")
+    shutil.copytree(moved, truncated)
+    log = os.path.join(truncated, m["replay_log"]["file"])
+    with open(log, "rb") as f:
+        data = f.read()
+    with open(log, "wb") as f:
+        f.write(data[:len(data) // 2])
+    # the host's own gdb, where it cannot debug SPARC (Debian's gdb)
+    host_gdb = []
+    if os.path.exists("/usr/bin/gdb") and subprocess.run(
+            ["/usr/bin/gdb", "-nx", "-batch", "-ex", "set architecture sparc"],
+            capture_output=True).returncode != 0:
+        host_gdb = [(["debug", moved], {"ITC_GDB": "/usr/bin/gdb"}, "cannot debug SPARC")]
     for args, env2, what in [
             (["debug", moved, "--batch", killer], {}, "QEMU was killed by signal 9"),
             (["debug", os.path.join(d, "nonexistent")], {}, "no such bundle"),
             (["debug", moved, "--at", "ckpt-9999"], {}, "--at"),
             (["debug", moved, "--at", str(end + 1000)], {}, "ends at"),
-            (["debug", moved], {"ITC_GDB": os.path.join(d, "no-such-gdb")}, "not found")]:
+            (["debug", moved], {"ITC_GDB": os.path.join(d, "no-such-gdb")}, "not found"),
+            (["debug", moved], {"ITC_GDB": "/bin/true"}, "not a GDB with Python"),
+            (["debug", other_qemu], {}, "0:0.0-other"),
+            (["debug", truncated], {}, "truncated")] + host_gdb:
         e = dict(env)
         e.update(env2)
         r = run_itc(args, env=e, timeout=120)
