@@ -94,6 +94,32 @@ void record_stats_clear(RecordStats *s)
     g_clear_pointer(&s->dropped, g_free);
 }
 
+gboolean record_check_extra_args(const char *const *extra, GError **error)
+{
+    static const char *const owned[] = {
+        "M",       "machine", "smp",     "icount",  "kernel",    "bios",     "serial",
+        "qmp",     "monitor", "mon",     "gdb",     "s",         "S",        "loadvm",
+        "incoming", "accel",  "enable-kvm", "daemonize", "pidfile", "snapshot", "readconfig",
+    };
+    for (gsize i = 0; extra && extra[i]; i++) {
+        const char *a = extra[i];
+        if (a[0] != '-')
+            continue; /* an option's value */
+        const char *name = a + (a[1] == '-' ? 2 : 1);
+        gsize len = strcspn(name, "=");
+        for (gsize k = 0; k < G_N_ELEMENTS(owned); k++) {
+            if (strlen(owned[k]) == len && !strncmp(name, owned[k], len)) {
+                g_set_error(error, RECORDER_ERROR, RECORDER_ERROR_BAD_INPUT,
+                            "extra QEMU argument %s: itc sets -%s itself (or it would make the "
+                            "replay differ from the recording)",
+                            a, owned[k]);
+                return FALSE;
+            }
+        }
+    }
+    return TRUE;
+}
+
 gboolean record_check_elf(const char *path, GError **error)
 {
     guint8 h[52];
@@ -1042,7 +1068,8 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
                     "--smp %d: QEMU's record/replay supports one CPU only", o->smp);
     if (o->icount_shift < 0 || o->icount_shift > 10)
         return fail(error, RECORDER_ERROR_BAD_INPUT, "--icount-shift must be 0..10");
-    if (!record_check_elf(o->fsw, error))
+    if (!record_check_elf(o->fsw, error) ||
+        !record_check_extra_args((const char *const *)o->extra, error))
         return FALSE;
     if (o->input && !g_file_test(o->input, G_FILE_TEST_IS_REGULAR))
         return fail(error, RECORDER_ERROR_BAD_INPUT, "--input %s: no such file", o->input);

@@ -104,6 +104,12 @@ typedef struct {
     guint dropped_checkpoints;
 } RecordStats;
 
+/* Checks the extra QEMU arguments of a recording (NULL-terminated, may be
+ * NULL): none of the options itc sets itself (machine, CPUs, icount, kernel,
+ * serial ports, monitors, GDB stub, snapshots) or that would make QEMU's
+ * run differ from its replay (accelerator, -daemonize). */
+gboolean record_check_extra_args(const char *const *extra, GError **error);
+
 /* Checks that PATH is a 32-bit big-endian SPARC executable ELF. */
 gboolean record_check_elf(const char *path, GError **error);
 

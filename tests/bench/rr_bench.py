@@ -98,6 +98,20 @@ def reverse_latencies(d, bundle, points, name):
         return {int(k): v for k, v in json.load(f).items()}
 
 
+def debug_startup_seconds(d, bundle):
+    """Seconds from `itc debug BUNDLE --batch` to its end, with a script
+    that only asks QEMU for the icount: the start-up (checkpoints imported,
+    QEMU and GDB started and attached) and the shutdown."""
+    script = os.path.join(d, "startup.gdb")
+    with open(script, "w") as f:
+        f.write("monitor itc_icount\n")
+    t = time.monotonic()
+    r = subprocess.run([ITC, "debug", bundle, "--batch", script], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("rr_bench: itc debug (start-up) failed: %s" % r.stderr[-2000:])
+    return time.monotonic() - t
+
+
 def reverse_continue_ratio(d, bundle, end):
     """(reverse-continue seconds across the whole recording, forward replay
     seconds of the same span): from the end back to the only write of the
@@ -247,6 +261,14 @@ def long_run(d):
     near_start, near_end = paired_points(rnd, (5 * 10**7, 15 * 10**7), (end - 10**8, end - 10),
                                          POINTS // 2)
     lat = reverse_latencies(d, bundle, sorted(near_start + near_end), "long")
+    start_only = os.path.join(d, "long-start-only")
+    strip_checkpoints(bundle, start_only)
+    up_all = statistics.median([debug_startup_seconds(d, bundle) for _ in range(3)])
+    up_init = statistics.median([debug_startup_seconds(d, start_only) for _ in range(3)])
+    row("itc debug start-up, %d checkpoints / start snapshot only" % rec["checkpoints"],
+        up_all / up_init,
+        "%.2fs vs %.2fs (medians of 3; GDB attached, then quits); 12 s with all "
+        "checkpoints before patch 0023" % (up_all, up_init))
     e = [lat[k] for k in near_end]
     s = [lat[k] for k in near_start]
     row("reverse-stepi p50 near %.0e / near 1e8 (same recording)" % end,

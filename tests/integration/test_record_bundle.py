@@ -165,6 +165,25 @@ def body():
     check(v["identical"], "replay of the moved bundle: %r" % v)
     bundle = other
 
+    # extra QEMU arguments: kept in the manifest and given to the replay too;
+    # the options itc sets itself (or that would change the run) are refused
+    ex = os.path.join(d, "extra-args")
+    bt.ok("record", fswtest.FSW_ELF, "-o", ex, "--until", "icount:50000000", "--",
+          "-name", "itc-extra-args", env=env)
+    with open(os.path.join(ex, "manifest.json")) as f:
+        check_eq(json.load(f)["qemu_extra_args"], ["-name", "itc-extra-args"],
+                 "manifest qemu_extra_args")
+    v = bt.ok("replay", ex, "--json", env=env).json()
+    check(v["identical"], "replay of a recording with extra QEMU arguments: %r" % v)
+    for args, what in [(["-smp", "2"], "-smp 2"), (["--icount=shift=3"], "-icount"),
+                       (["-machine", "leon3_generic"], "-machine"), (["-S"], "-S")]:
+        bad_x = os.path.join(d, "extra-bad")
+        bt.expect_rc(2, ["extra QEMU argument", what.split()[0]], "record", fswtest.FSW_ELF,
+                     "-o", bad_x, "--until", "icount:1000000", "--", *args, env=env)
+        check(not os.path.exists(os.path.join(bad_x, "manifest.json")),
+              "a refused recording leaves no bundle (%s)" % what)
+    bt.check_no_stray_qemu(d, "itc record with extra arguments")
+
     # ---- damaged bundles: exit 2, a message naming the problem ----
     bad = copy_bundle(bundle, d, "corrupt-manifest")
     with open(os.path.join(bad, "manifest.json"), "w") as f:

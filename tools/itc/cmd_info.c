@@ -166,8 +166,9 @@ int cmd_info_main(int argc, char **argv)
         printf("span         %" G_GUINT64_FORMAT " instructions, %.6f s virtual (ended: %s)\n",
                m->icount_end, m->virtual_ns_end / 1e9, m->end_reason ? m->end_reason : "?");
         printf("final state  sha256 %s\n", m->final_digest);
-        printf("verified     %s\n", m->verified ? "yes (replayed identically when recorded)"
-                                                : "no (--no-verify; itc replay verifies)");
+        printf("verified     %s\n",
+               m->verified ? "yes (replayed identically when recorded)"
+                           : "no (checkpoints taken while recording; itc replay verifies)");
         printf("QEMU         recorded with %s; found %s: %s\n", m->qemu_version,
                have_qemu ? inst.version : "none", compat);
         if (have_qemu && strcmp(compat, "compatible"))
