@@ -109,6 +109,7 @@ def body():
         raise itctest.TestFailure(fswtest.describe_difference(
             "restore --at %s" % ck["name"], got, want))
     check_eq(r["end_icount"], end, "instruction count where restored run (a) halted")
+    check_eq(r["recorded_input_after_bytes"], 0, "input after a checkpoint past the input")
     check(fswtest.FATAL in got, "restored run did not reach the fatal trap")
     print("restore at %s (icount %d): %d UART bytes identical, halted at the recording's "
           "icount %d" % (ck["name"], ck["icount"], len(got), end))
@@ -143,6 +144,18 @@ def body():
     bt.expect_rc(2, ["not after the current instruction count"], "restore", bundle, "--at",
                  late[0]["name"], "--until", "icount:%d" % (late[0]["icount"] - 5),
                  "--uart-out", os.path.join(d, "c2.uart"), env=env)
+
+    # (d) restored before the input: every input byte of the recording is
+    # reported as not fed (the replay log's char-read events after K)
+    with open(fswtest.ANOMALY_INPUT, "rb") as f:
+        script = f.read()
+    r = bt.itc("restore", bundle, "--at", "init", "--until", "icount:50000000", "--uart-out",
+               os.path.join(d, "d.uart"), "--json", env=env)
+    check_eq(r.rc, 0, "restore --at init: %s" % r.describe())
+    check_eq(r.json()["recorded_input_after_bytes"], len(script),
+             "restore --at init: the recording's input bytes reported as not fed")
+    check("%d more input bytes after icount 0" % len(script) in r.err,
+          "restore --at init notes the input it does not feed: %s" % r.err)
 
     # bad --at
     bt.expect_rc(2, ["no such checkpoint"], "restore", bundle, "--at", "ckpt-9999", env=env)

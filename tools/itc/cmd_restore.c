@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "faults.h"
 #include "recorder.h"
+#include "replay_log.h"
 #include "restorer.h"
 
 #include <signal.h>
@@ -23,7 +24,9 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  --at POINT          init, a checkpoint name (itc info lists them) or an icount\n"
-    "  --input FILE        UART input script, fed line by line 20 ms apart\n"
+    "  --input FILE        UART input script, fed line by line 20 ms apart (the\n"
+    "                      recording's own input after the restore point is not fed\n"
+    "                      again; a note says how much there was)\n"
     "  --uart-out FILE     write the UART output to FILE (default: stdout; stdin is\n"
     "                      the UART input unless --input or --uart-out is given)\n"
     "  --until COND        stop and exit at COND: icount:N (after exactly N instructions\n"
@@ -130,6 +133,30 @@ int cmd_restore_main(int argc, char **argv)
         rc = fail(e, "restore");
         goto out;
     }
+    /* The recording's UART input after the restore point is not fed to the
+     * live run (it takes --input, or the terminal): say so when there was. */
+    ReplayLogSummary log = {0};
+    guint input_reads = 0;
+    guint64 input_first = 0, input_bytes = 0;
+    gboolean log_ok = replay_log_read(b->log_path, &log, &e);
+    if (log_ok) {
+        input_bytes = replay_log_input_after(&log, 0, pt.icount, &input_reads, &input_first);
+        replay_log_summary_clear(&log);
+        if (input_bytes && !input)
+            fprintf(stderr,
+                    "itc: note: the recording's UART got %" G_GUINT64_FORMAT
+                    " more input bytes after icount %" G_GUINT64_FORMAT
+                    " (%u reads, the first at icount %" G_GUINT64_FORMAT
+                    "); this live run does not: it takes --input FILE or the terminal\n",
+                    input_bytes, pt.icount, input_reads, input_first);
+    } else {
+        fprintf(
+            stderr,
+            "itc: warning: cannot tell the recording's UART input after icount %" G_GUINT64_FORMAT
+            ": %s\n",
+            pt.icount, e->message);
+        g_clear_error(&e);
+    }
     for (guint i = 0; faults && i < faults->len; i++) {
         const FaultSpec *f = faults->pdata[i];
         if (f->when == FAULT_AT_ICOUNT && f->at < pt.icount) {
@@ -216,6 +243,10 @@ int cmd_restore_main(int argc, char **argv)
         I("at_icount", pt.icount);
         I("start_icount", start_icount);
         I("recorded_uart_offset", pt.uart_offset);
+        if (log_ok) {
+            I("recorded_input_after_bytes", input_bytes);
+            I("recorded_input_after_reads", input_reads);
+        }
         json_builder_set_member_name(jb, "prepare_seconds");
         json_builder_add_double_value(jb, pt.prepare_seconds);
         S("end_reason", reason);
