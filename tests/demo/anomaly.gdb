@@ -55,18 +55,36 @@ stepi
 print/x tt_next
 python
 new_value = int(gdb.parse_and_eval("tt_next").cast(gdb.lookup_type("unsigned long")))
+ulong = gdb.lookup_type("unsigned long")
+def addr(expr):
+    return int(gdb.parse_and_eval(expr).cast(ulong))
+n_log = int(gdb.parse_and_eval("sizeof(ev_log) / sizeof(ev_log[0])"))
+gdb.execute("reverse-stepi", to_string=True)   # back on the store, to read its operands
+idx = int(gdb.parse_and_eval("i"))
+word = int(gdb.parse_and_eval("w").cast(ulong)) & 0xffffffff
+slot = addr("&ev_log[i]")
+tt_addr = addr("&tt_next")
 say("Root cause found")
 print("""The FSW died at icount %d (misaligned load through tt_next).
 tt_next was overwritten %d instructions earlier, at icount %d, by
     0x%x <%s>:  %s      (%s:%d)
-which changed tt_next from 0x%x (a valid pointer) to 0x%x (odd).
-Call chain at the store (innermost first): %s.
-The interrupt path stored an EV_OVERRUN event word into ev_log[32], one past
-the end of ev_log, where the linker placed tt_next.  It could, because the task
-ev_put() had left the shared index ev_wr at 32 while it downlinked the full
-log with interrupts enabled: the unmasked ISR/task race in app/main.c.""" % (
+which changed tt_next from 0x%x to 0x%x (%s).
+Call chain at the store (innermost first): %s.""" % (
     symptom_icount, symptom_icount - guilty_icount, guilty_icount,
     guilty_pc, guilty_func, guilty_insn,
     guilty_sal.symtab.filename if guilty_sal.symtab else "?", guilty_sal.line,
-    old_value, new_value, " <- ".join(chain)))
+    old_value, new_value, "odd: not a pointer" if new_value & 3 else "aligned",
+    " <- ".join(chain)))
+if slot == tt_addr:
+    where = ("ev_log[%d], one past the end of ev_log (%d entries), where the linker "
+             "placed tt_next" % (idx, n_log)) if idx == n_log else \
+            ("ev_log[%d], which lies at tt_next's address" % idx)
+    print("The store wrote the event word 0x%08x into %s." % (word, where))
+    if idx >= n_log:
+        print("Its index came from the shared ev_wr, which was %d: the log was full and "
+              "not yet reset\n(the task side resets ev_wr only after downlinking the log, "
+              "with interrupts enabled),\nso an interrupt that logged an event meanwhile "
+              "wrote past the end: an unmasked ISR/task race." % idx)
+else:
+    print("The store wrote 0x%08x to 0x%x; tt_next is at 0x%x." % (word, slot, tt_addr))
 end
