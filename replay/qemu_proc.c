@@ -247,10 +247,27 @@ gboolean qemu_proc_run_sync(char **argv, int timeout_ms, char **out, char **err,
         if (pfd[i].fd >= 0)
             close(pfd[i].fd);
     }
-    if (timed_out)
-        kill(-pid, SIGKILL);
+    /* Its output ended; it may still run (it closed its pipes): the deadline
+     * holds for its exit too. */
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    gboolean reaped = FALSE;
+    while (!timed_out) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid) {
+            reaped = TRUE;
+            break;
+        }
+        if (w < 0 && errno != EINTR)
+            break; /* not ours to wait for any more */
+        if (g_get_monotonic_time() >= deadline)
+            timed_out = TRUE;
+        else
+            g_usleep(1000);
+    }
+    if (!reaped) {
+        kill(-pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
     }
     g_spawn_close_pid(pid);
     if (wait_status)

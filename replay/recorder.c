@@ -97,9 +97,10 @@ void record_stats_clear(RecordStats *s)
 gboolean record_check_extra_args(const char *const *extra, GError **error)
 {
     static const char *const owned[] = {
-        "M",       "machine", "smp",     "icount",  "kernel",    "bios",     "serial",
-        "qmp",     "monitor", "mon",     "gdb",     "s",         "S",        "loadvm",
-        "incoming", "accel",  "enable-kvm", "daemonize", "pidfile", "snapshot", "readconfig",
+        "M",        "machine", "smp",        "icount",    "kernel",    "bios",     "serial",
+        "qmp",      "monitor", "mon",        "gdb",       "s",         "S",        "loadvm",
+        "incoming", "accel",   "enable-kvm", "daemonize", "pidfile",   "snapshot", "readconfig",
+        "action",   "drive",   "blockdev",   "display",   "nographic",
     };
     for (gsize i = 0; extra && extra[i]; i++) {
         const char *a = extra[i];

@@ -106,8 +106,9 @@ typedef struct {
 
 /* Checks the extra QEMU arguments of a recording (NULL-terminated, may be
  * NULL): none of the options itc sets itself (machine, CPUs, icount, kernel,
- * serial ports, monitors, GDB stub, snapshots) or that would make QEMU's
- * run differ from its replay (accelerator, -daemonize). */
+ * serial ports, monitors, GDB stub, snapshots, the checkpoint drive, the
+ * shutdown action, the display) or that would make QEMU's run differ from
+ * its replay (accelerator, -daemonize). */
 gboolean record_check_extra_args(const char *const *extra, GError **error);
 
 /* Checks that PATH is a 32-bit big-endian SPARC executable ELF. */

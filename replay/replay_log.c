@@ -129,9 +129,10 @@ gboolean replay_log_parse(const guint8 *data, gsize len, ReplayLogSummary *out, 
         } else if (kind == EV_END) {
             end = TRUE;
         } else if (kind == EV_ASYNC_BH || kind == EV_ASYNC_BH_ONESHOT || kind == EV_ASYNC_BLOCK ||
-                   kind == EV_CHAR_WRITE || (kind >= EV_CLOCK && kind <= EV_CLOCK_LAST)) {
+                   kind == EV_CHAR_WRITE || kind == EV_AUDIO_OUT ||
+                   (kind >= EV_CLOCK && kind <= EV_CLOCK_LAST)) {
             skip = 8;
-        } else if (kind == EV_CHAR_READ_ALL_ERROR || kind == EV_AUDIO_OUT) {
+        } else if (kind == EV_CHAR_READ_ALL_ERROR) {
             skip = 4;
         } else if (kind == EV_INTERRUPT || kind == EV_EXCEPTION || kind == EV_ASYNC_INPUT_SYNC ||
                    (kind >= EV_SHUTDOWN && kind <= EV_SHUTDOWN_LAST) ||
@@ -180,15 +181,15 @@ void replay_log_summary_clear(ReplayLogSummary *s)
     g_clear_pointer(&s->inputs, g_ptr_array_unref);
 }
 
-guint64 replay_log_input_after(const ReplayLogSummary *s, guint8 chardev, guint64 icount,
-                               guint *reads, guint64 *first_icount)
+guint64 replay_log_input_from(const ReplayLogSummary *s, guint8 chardev, guint64 icount,
+                              guint *reads, guint64 *first_icount)
 {
     guint64 bytes = 0;
     *reads = 0;
     *first_icount = 0;
     for (guint i = 0; s->inputs && i < s->inputs->len; i++) {
         const ReplayLogInput *in = s->inputs->pdata[i];
-        if (in->chardev != chardev || in->icount <= icount)
+        if (in->chardev != chardev || in->icount < icount)
             continue;
         if (!*reads)
             *first_icount = in->icount;

@@ -42,7 +42,9 @@ gboolean replay_log_parse(const guint8 *data, gsize len, ReplayLogSummary *out, 
 gboolean replay_log_read(const char *path, ReplayLogSummary *out, GError **error);
 void replay_log_summary_clear(ReplayLogSummary *s);
 
-/* Of S's input to CHARDEV, what arrived after instruction count ICOUNT:
- * bytes and reads, the first one's instant (0 if none). */
-guint64 replay_log_input_after(const ReplayLogSummary *s, guint8 chardev, guint64 icount,
-                               guint *reads, guint64 *first_icount);
+/* Of S's input to CHARDEV, what arrived at or after instruction count
+ * ICOUNT (input logged at ICOUNT itself may have come just before or just
+ * after a snapshot taken there): bytes and reads, the first one's instant
+ * (0 if none). */
+guint64 replay_log_input_from(const ReplayLogSummary *s, guint8 chardev, guint64 icount,
+                              guint *reads, guint64 *first_icount);

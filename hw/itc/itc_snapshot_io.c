@@ -79,8 +79,12 @@ ItcSnapshotStream *qmp_itc_snapshot_export(const char *name, const char *path,
     }
     buf = g_malloc(ITC_SNAPSHOT_CHUNK);
     bdrv_drain_all_begin();
-    /* the VM state of a snapshot is read from the active image */
-    ret = bdrv_all_goto_snapshot(name, false, NULL, errp);
+    /*
+     * The VM state of a snapshot is read from the active image.  Go to it
+     * by its ID: a name that looks like another snapshot's ID would find
+     * that one (qcow2 tries IDs first).
+     */
+    ret = bdrv_all_goto_snapshot(sn.id_str, false, NULL, errp);
     while (ret >= 0 && pos < sn.vm_state_size) {
         int n = MIN(ITC_SNAPSHOT_CHUNK, sn.vm_state_size - pos);
 

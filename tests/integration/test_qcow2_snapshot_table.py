@@ -4,8 +4,9 @@ and qemu-img read back.
 
 A paused QEMU imports 26 VM states (random bytes of random sizes, so their
 clusters differ) as internal snapshots whose names have every length from 1
-to 26 (every length modulo 8, so the padding between table entries varies)
-and random icounts, and replaces two of them (a delete, then a create).
+to 26 (every length modulo 8, so the padding between table entries varies;
+one is "3", the ID of another snapshot) and random icounts, and replaces two
+of them (a delete, then a create).
 After it quits, `qemu-img check` finds no error, `qemu-img snapshot -l`
 lists exactly those names with their icounts, and a second QEMU exports
 each snapshot's VM state byte for byte as it was last imported."""
@@ -47,8 +48,11 @@ def main():
     qcow2 = os.path.join(d, "ckpt.qcow2")
     subprocess.run([itctest.QEMU_IMG, "create", "-q", "-f", "qcow2", qcow2, "1M"], check=True)
 
-    names = ["".join(rnd.choice("abcdefghijklmnopqrstuvwxyz-0123456789") for _ in range(n))
-             for n in range(1, N + 1)]
+    # a letter first (qcow2 looks a name up as a snapshot ID first), except
+    # "3": the ID of the third snapshot, which export must not confuse
+    names = ["3"] + [rnd.choice("abcdefghijklmnopqrstuvwxyz") +
+                     "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz-0123456789")
+                             for _ in range(n - 1)) for n in range(2, N + 1)]
     want = {}
     p, qmp = start_qemu(d, "import", qcow2)
     for i, name in enumerate(names + rnd.sample(names, 2)):

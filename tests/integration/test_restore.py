@@ -109,7 +109,7 @@ def body():
         raise itctest.TestFailure(fswtest.describe_difference(
             "restore --at %s" % ck["name"], got, want))
     check_eq(r["end_icount"], end, "instruction count where restored run (a) halted")
-    check_eq(r["recorded_input_after_bytes"], 0, "input after a checkpoint past the input")
+    check_eq(r["recorded_input_from_bytes"], 0, "input after a checkpoint past the input")
     check(fswtest.FATAL in got, "restored run did not reach the fatal trap")
     print("restore at %s (icount %d): %d UART bytes identical, halted at the recording's "
           "icount %d" % (ck["name"], ck["icount"], len(got), end))
@@ -152,9 +152,9 @@ def body():
     r = bt.itc("restore", bundle, "--at", "init", "--until", "icount:50000000", "--uart-out",
                os.path.join(d, "d.uart"), "--json", env=env)
     check_eq(r.rc, 0, "restore --at init: %s" % r.describe())
-    check_eq(r.json()["recorded_input_after_bytes"], len(script),
+    check_eq(r.json()["recorded_input_from_bytes"], len(script),
              "restore --at init: the recording's input bytes reported as not fed")
-    check("%d more input bytes after icount 0" % len(script) in r.err,
+    check("%d input bytes at or after icount 0" % len(script) in r.err,
           "restore --at init notes the input it does not feed: %s" % r.err)
 
     # bad --at

@@ -66,6 +66,9 @@ static GByteArray *sample_log(GArray *boundaries)
     put_u8(b, 3); /* bottom half */
     put_zeros(b, 8);
     MARK();
+    put_u8(b, 25); /* audio out: frames played (a qword) */
+    put_zeros(b, 8);
+    MARK();
     put_char_read(b, 1, "x");
     MARK();
     put_u8(b, 2); /* exception */
@@ -112,15 +115,18 @@ static void test_inputs(void)
     }
     guint reads;
     guint64 first;
-    g_assert_cmpuint(replay_log_input_after(&s, 0, 0, &reads, &first), ==, 11);
+    g_assert_cmpuint(replay_log_input_from(&s, 0, 0, &reads, &first), ==, 11);
     g_assert_cmpuint(reads, ==, 2);
     g_assert_cmpuint(first, ==, 100);
-    /* at exactly an input's instant, it is not "after" */
-    g_assert_cmpuint(replay_log_input_after(&s, 0, 100, &reads, &first), ==, 1);
+    /* input at exactly the instant counts (it may have come after a snapshot there) */
+    g_assert_cmpuint(replay_log_input_from(&s, 0, 100, &reads, &first), ==, 11);
+    g_assert_cmpuint(replay_log_input_from(&s, 0, 101, &reads, &first), ==, 1);
     g_assert_cmpuint(first, ==, 157);
-    g_assert_cmpuint(replay_log_input_after(&s, 0, 157, &reads, &first), ==, 0);
+    g_assert_cmpuint(replay_log_input_from(&s, 0, 157, &reads, &first), ==, 1);
+    g_assert_cmpuint(replay_log_input_from(&s, 0, 158, &reads, &first), ==, 0);
     g_assert_cmpuint(reads, ==, 0);
-    g_assert_cmpuint(replay_log_input_after(&s, 1, 0, &reads, &first), ==, 1);
+    g_assert_cmpuint(first, ==, 0);
+    g_assert_cmpuint(replay_log_input_from(&s, 1, 0, &reads, &first), ==, 1);
     replay_log_summary_clear(&s);
 }
 

@@ -140,19 +140,19 @@ int cmd_restore_main(int argc, char **argv)
     guint64 input_first = 0, input_bytes = 0;
     gboolean log_ok = replay_log_read(b->log_path, &log, &e);
     if (log_ok) {
-        input_bytes = replay_log_input_after(&log, 0, pt.icount, &input_reads, &input_first);
+        input_bytes = replay_log_input_from(&log, 0, pt.icount, &input_reads, &input_first);
         replay_log_summary_clear(&log);
         if (input_bytes && !input)
             fprintf(stderr,
                     "itc: note: the recording's UART got %" G_GUINT64_FORMAT
-                    " more input bytes after icount %" G_GUINT64_FORMAT
+                    " input bytes at or after icount %" G_GUINT64_FORMAT
                     " (%u reads, the first at icount %" G_GUINT64_FORMAT
                     "); this live run does not: it takes --input FILE or the terminal\n",
                     input_bytes, pt.icount, input_reads, input_first);
     } else {
         fprintf(
             stderr,
-            "itc: warning: cannot tell the recording's UART input after icount %" G_GUINT64_FORMAT
+            "itc: warning: cannot tell the recording's UART input from icount %" G_GUINT64_FORMAT
             ": %s\n",
             pt.icount, e->message);
         g_clear_error(&e);
@@ -244,8 +244,8 @@ int cmd_restore_main(int argc, char **argv)
         I("start_icount", start_icount);
         I("recorded_uart_offset", pt.uart_offset);
         if (log_ok) {
-            I("recorded_input_after_bytes", input_bytes);
-            I("recorded_input_after_reads", input_reads);
+            I("recorded_input_from_bytes", input_bytes);
+            I("recorded_input_from_reads", input_reads);
         }
         json_builder_set_member_name(jb, "prepare_seconds");
         json_builder_add_double_value(jb, pt.prepare_seconds);
