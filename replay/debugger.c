@@ -22,7 +22,8 @@ char *debugger_find_gdb(const char *gdb, GError **error)
         return NULL;
     }
     /* A host-only gdb cannot debug the SPARC guest, and itc's commands are
-     * GDB Python: check both before QEMU starts. */
+     * GDB Python: check both before QEMU starts.  The marker is assembled by
+     * Python, so a program that only echoes its arguments does not pass. */
     const char *argv[] = {path,
                           "-nx",
                           "-batch",

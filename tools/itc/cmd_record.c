@@ -209,12 +209,6 @@ int cmd_record_main(int argc, char **argv)
         return rc;
     }
     g_ptr_array_add(extra, NULL);
-    if (!record_check_extra_args((const char *const *)extra->pdata, &e)) {
-        int rc = cli_error("record: %s", e->message);
-        g_error_free(e);
-        qemu_install_clear(&inst);
-        return rc;
-    }
     /* the fault channel: in a private directory unless --fault-socket says where */
     g_autofree char *sock_dir = NULL, *sock_path = NULL;
     if (!fault_sock) {
