@@ -39,6 +39,7 @@ void bundle_manifest_free(BundleManifest *m)
     file_clear(&m->input);
     file_clear(&m->replay_log);
     file_clear(&m->uart);
+    file_clear(&m->uart_rx);
     g_free(m->final_digest);
     g_free(m->checkpoint_store);
     g_free(m->init.name);
@@ -333,6 +334,10 @@ BundleManifest *bundle_manifest_parse(const char *text, gsize len, GError **erro
     } else if (!JSON_NODE_HOLDS_NULL(in)) {
         bad(&c, "field 'input' must be an object or null");
     }
+    if (!c.failed && json_object_has_member(o, "uart_rx")) {
+        m->has_uart_rx = TRUE;
+        get_file(&c, o, "uart_rx", &m->uart_rx);
+    }
     if (c.failed)
         return NULL;
 
@@ -536,6 +541,8 @@ char *bundle_manifest_to_json(const BundleManifest *m)
     }
     add_file(b, "replay_log", &m->replay_log, &m->replay_log_uncompressed_size);
     add_file(b, "uart", &m->uart, NULL);
+    if (m->has_uart_rx)
+        add_file(b, "uart_rx", &m->uart_rx, NULL);
     SET_STR("checkpoint_store", m->checkpoint_store ? m->checkpoint_store : "");
     json_builder_set_member_name(b, "init");
     add_checkpoint(b, &m->init);

@@ -8,6 +8,9 @@
  *          fsw.elf            the flight software
  *          input.txt          the scripted UART input (optional)
  *          uart.log           the UART output of the recording
+ *          uart-rx.log        APBUART0's input deliveries with their instants
+ *                             (hw/itc/gr740_apbuart.c rx-log; optional: older
+ *                             bundles have none)
  *
  * A manifest is untrusted input: it is size-limited, every field is type- and
  * range-checked, and file names must be plain names inside the bundle. */
@@ -57,6 +60,8 @@ typedef struct {
     BundleFile replay_log;
     guint64 replay_log_uncompressed_size;
     BundleFile uart;
+    gboolean has_uart_rx;
+    BundleFile uart_rx;
     guint64 icount_end;
     guint64 virtual_ns_end;
     char *final_digest;     /* sha256 hex of RAM + registers at icount_end */

@@ -110,6 +110,14 @@ void qemu_rundir_remove(const char *dir)
         remove_tree(dir);
 }
 
+/* ",NAME=PATH" for -M (QemuOpts: ',' in a value is ",,"). */
+static void machine_opt_path(GString *m, const char *name, const char *path)
+{
+    g_string_append_printf(m, ",%s=", name);
+    for (const char *p = path; *p; p++)
+        g_string_append(m, *p == ',' ? ",," : (char[]){*p, 0});
+}
+
 char **qemu_args_build(const QemuArgs *a)
 {
     GPtrArray *v = g_ptr_array_new();
@@ -125,11 +133,13 @@ char **qemu_args_build(const QemuArgs *a)
     if (a->stop_time_ns)
         g_string_append_printf(m, ",stop-time-ns=%" G_GUINT64_FORMAT, a->stop_time_ns);
     if (a->checkpoint_every && a->checkpoint_dir) {
-        g_string_append(m, ",checkpoint-dir=");
-        for (const char *p = a->checkpoint_dir; *p; p++) /* QemuOpts: ',' is ",," */
-            g_string_append(m, *p == ',' ? ",," : (char[]){*p, 0});
+        machine_opt_path(m, "checkpoint-dir", a->checkpoint_dir);
         g_string_append_printf(m, ",checkpoint-every=%" G_GUINT64_FORMAT, a->checkpoint_every);
     }
+    if (a->uart_rx_log)
+        machine_opt_path(m, "uart-rx-log", a->uart_rx_log);
+    if (a->uart_rx_feed)
+        machine_opt_path(m, "uart-rx-feed", a->uart_rx_feed);
     g_ptr_array_add(v, g_string_free(m, FALSE));
     ADD("-smp");
     ADDF("%d", a->smp > 0 ? a->smp : 1);

@@ -75,6 +75,11 @@ typedef struct {
      * every run has the same three serial ports (a replay needs the
      * recording's chardevs) */
     const char *fault_socket;
+    /* APBUART0: a file that gets every input delivery (record), or the
+     * recording's file whose deliveries a live run gets again (restore);
+     * hw/itc/gr740_apbuart.c */
+    const char *uart_rx_log;
+    const char *uart_rx_feed;
     const char *const *extra; /* NULL-terminated user arguments, or NULL */
 } QemuArgs;
 

@@ -238,8 +238,8 @@ static double since(gint64 t0)
     return (g_get_monotonic_time() - t0) / 1e6;
 }
 
-static const char *const bundle_files[] = {"manifest.json", "replay.bin.zst", "fsw.elf",
-                                           "input.txt",     "uart.log",       NULL};
+static const char *const bundle_files[] = {
+    "manifest.json", "replay.bin.zst", "fsw.elf", "input.txt", "uart.log", "uart-rx.log", NULL};
 
 static void remove_partial_bundle(const char *dir, gboolean created)
 {
@@ -665,6 +665,8 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
                             const char *fsw, const char *uart_path, RecordResult *res,
                             BundleManifest *m, RecordStats *stats, GError **error)
 {
+    /* APBUART0's input deliveries and their instants, for itc restore */
+    g_autofree char *rx_log = g_build_filename(bdir, "uart-rx.log", NULL);
     QemuArgs a = {
         .qemu = o->inst->qemu,
         .smp = o->smp,
@@ -676,6 +678,7 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
         .kernel = fsw,
         .extra = (const char *const *)o->extra,
         .fault_socket = o->fault_socket,
+        .uart_rx_log = rx_log,
     };
     /* --until icount/time: QEMU pauses at exactly that instant (the
      * earliest of each kind); the watch loop then sees it reached */
@@ -1125,10 +1128,12 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
         g_free(m->faults_json);
         m->faults_json = fault_list_to_json_text(res.faults);
         m->replay_log_uncompressed_size = file_size(log_path);
+        m->has_uart_rx = TRUE;
         ok = bundle_file_describe(&m->fsw, bdir, "fsw.elf", error) &&
              (!o->input || bundle_file_describe(&m->input, bdir, "input.txt", error)) &&
              bundle_file_describe(&m->replay_log, bdir, "replay.bin.zst", error) &&
              bundle_file_describe(&m->uart, bdir, "uart.log", error) &&
+             bundle_file_describe(&m->uart_rx, bdir, "uart-rx.log", error) &&
              bundle_manifest_save(m, bdir, error);
     }
     stats->end_reason = g_strdup(res.reason);

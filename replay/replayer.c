@@ -26,6 +26,8 @@ ReplayBundle *replay_bundle_open(const char *bundle_dir, const QemuInstall *inst
     for (gsize i = 0; i < G_N_ELEMENTS(files); i++)
         if (!bundle_file_verify(files[i], bundle_dir, error))
             return NULL;
+    if (m->has_uart_rx && !bundle_file_verify(&m->uart_rx, bundle_dir, error))
+        return NULL;
     g_autofree char *store = g_build_filename(bundle_dir, m->checkpoint_store, NULL);
     if (!g_file_test(store, G_FILE_TEST_IS_DIR)) {
         g_set_error(error, BUNDLE_ERROR, BUNDLE_ERROR_CORRUPT,

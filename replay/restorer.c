@@ -87,9 +87,16 @@ void restore_point_clear(RestorePoint *pt)
 }
 
 QemuRun *restore_start(ReplayBundle *b, const RestorePoint *pt, const char *uart_out,
-                       QemuStdin stdin_mode, gboolean paused, RestoreEndpoints *ep, GError **error)
+                       QemuStdin stdin_mode, gboolean paused, gboolean recorded_input,
+                       RestoreEndpoints *ep, GError **error)
 {
     memset(ep, 0, sizeof(*ep));
+    g_autofree char *feed = NULL;
+    if (recorded_input) {
+        g_return_val_if_fail(b->m->has_uart_rx, NULL);
+        g_autofree char *p = g_build_filename(b->bundle_dir, b->m->uart_rx.file, NULL);
+        feed = g_canonicalize_filename(p, NULL);
+    }
     /* a bundle checkpoint is imported (once); itc-at-K, saved by
      * restore_prepare(), is already in the qcow2 and no bundle name */
     const char *const names[] = {pt->snapshot, NULL};
@@ -118,6 +125,7 @@ QemuRun *restore_start(ReplayBundle *b, const RestorePoint *pt, const char *uart
         .hmp_socket = ep->hmp,
         .gdb_socket = ep->gdb,
         .start_paused = paused,
+        .uart_rx_feed = feed,
         .extra = (const char *const *)extra->pdata,
     };
     QemuRun *r = qemu_run_start(&a, b->workdir, "live", stdin_mode, uart_out, error);

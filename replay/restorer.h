@@ -31,7 +31,11 @@ typedef struct {
 } RestoreEndpoints;
 
 /* Starts the live QEMU from PT.  UART_OUT: file for the serial output, or
- * "-" for our stdout; STDIN_MODE: QEMU_STDIN_PIPE when feeding a script. */
+ * "-" for our stdout; STDIN_MODE: QEMU_STDIN_PIPE when feeding a script.
+ * RECORDED_INPUT: the UART gets the recording's input deliveries that PT's
+ * state had not had, at their recorded instants (the bundle's uart-rx.log,
+ * hw/itc/gr740_apbuart.c rx-feed); the bundle must have one. */
 QemuRun *restore_start(ReplayBundle *b, const RestorePoint *pt, const char *uart_out,
-                       QemuStdin stdin_mode, gboolean paused, RestoreEndpoints *ep, GError **error);
+                       QemuStdin stdin_mode, gboolean paused, gboolean recorded_input,
+                       RestoreEndpoints *ep, GError **error);
 void restore_endpoints_clear(RestoreEndpoints *ep);

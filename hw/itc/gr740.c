@@ -81,6 +81,8 @@ struct GR740MachineState {
     unsigned irq_or_used[32];
     ItcStop stop;               /* stop-icount / stop-time-ns (itc_stop.c) */
     ItcCheckpoints checkpoints; /* checkpoint-every/-dir (itc_checkpoint.c) */
+    char *uart_rx_log;          /* APBUART0 rx-log (gr740_apbuart.c) */
+    char *uart_rx_feed;         /* APBUART0 rx-feed */
 };
 
 /*
@@ -619,6 +621,12 @@ static void gr740_init(MachineState *machine)
         dev = qdev_new(TYPE_GR740_APBUART);
         object_property_add_child(OBJECT(machine), name, OBJECT(dev));
         qdev_prop_set_chr(dev, "chardev", serial_hd(i));
+        if (i == 0 && gms->uart_rx_log) {
+            qdev_prop_set_string(dev, "rx-log", gms->uart_rx_log);
+        }
+        if (i == 0 && gms->uart_rx_feed) {
+            qdev_prop_set_string(dev, "rx-feed", gms->uart_rx_feed);
+        }
         sysbus_realize_and_unref(SYS_BUS_DEVICE(dev), &error_fatal);
         sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, base[i]);
         sysbus_connect_irq(SYS_BUS_DEVICE(dev), 0, gr740_irq(gms, line[i]));
@@ -642,6 +650,34 @@ static void gr740_init(MachineState *machine)
     gr740_load_firmware(gms, machine);
 }
 
+static char *gr740_get_uart_rx_log(Object *obj, Error **errp)
+{
+    return g_strdup(GR740_MACHINE(obj)->uart_rx_log);
+}
+
+static void gr740_set_uart_rx_log(Object *obj, const char *value,
+                                  Error **errp)
+{
+    GR740MachineState *gms = GR740_MACHINE(obj);
+
+    g_free(gms->uart_rx_log);
+    gms->uart_rx_log = g_strdup(value);
+}
+
+static char *gr740_get_uart_rx_feed(Object *obj, Error **errp)
+{
+    return g_strdup(GR740_MACHINE(obj)->uart_rx_feed);
+}
+
+static void gr740_set_uart_rx_feed(Object *obj, const char *value,
+                                   Error **errp)
+{
+    GR740MachineState *gms = GR740_MACHINE(obj);
+
+    g_free(gms->uart_rx_feed);
+    gms->uart_rx_feed = g_strdup(value);
+}
+
 static void gr740_machine_class_init(ObjectClass *oc, void *data)
 {
     MachineClass *mc = MACHINE_CLASS(oc);
@@ -656,6 +692,16 @@ static void gr740_machine_class_init(ObjectClass *oc, void *data)
     itc_stop_class_add_props(oc, offsetof(GR740MachineState, stop));
     itc_checkpoint_class_add_props(oc,
                                    offsetof(GR740MachineState, checkpoints));
+    object_class_property_add_str(oc, "uart-rx-log", gr740_get_uart_rx_log,
+                                  gr740_set_uart_rx_log);
+    object_class_property_set_description(oc, "uart-rx-log",
+        "append every input delivery to APBUART0 to this file "
+        "(COUNT ICOUNT VIRTUAL_NS HEXBYTES; needs -icount)");
+    object_class_property_add_str(oc, "uart-rx-feed", gr740_get_uart_rx_feed,
+                                  gr740_set_uart_rx_feed);
+    object_class_property_set_description(oc, "uart-rx-feed",
+        "deliver a uart-rx-log's input to APBUART0 at its recorded instants "
+        "(those a loaded snapshot had not received)");
 }
 
 static const TypeInfo gr740_machine_info = {

@@ -28,10 +28,30 @@
  * error flag raises the receive interrupt when CTRL.RI is set, as the
  * character with the error would have.
  *
+ * Recorded input, again (rx-log / rx-feed, the machine's uart-rx-log /
+ * uart-rx-feed for APBUART0): with rx-log=FILE every delivery from the
+ * chardev to the line is appended to FILE as one line
+ *
+ *     COUNT ICOUNT VIRTUAL_NS HEXBYTES
+ *
+ * (COUNT: bytes the line took before this delivery, ICOUNT and VIRTUAL_NS:
+ * the instant).  A live QEMU started from a snapshot of that run with
+ * rx-feed=FILE gets the deliveries the snapshot had not seen (COUNT at or
+ * past its "rx-count") at their VIRTUAL_NS, from a virtual-clock timer:
+ * under icount that is the recorded instruction count too, so the live run
+ * receives the recording's input exactly as the recording did (itc
+ * restore).  A delivery at another instruction count (the live run has
+ * left the recording) is warned about once.  The line's byte count
+ * "rx-count" is migrated (subsection "rx-count") and never reset; the log
+ * and the feed are run control of one process, not device state.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
+#include "qemu/cutils.h"
+#include "qemu/units.h"
+#include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "qemu/module.h"
 #include "qemu/timer.h"
@@ -44,6 +64,7 @@
 #include "hw/sysbus.h"
 #include "chardev/char-fe.h"
 #include "migration/vmstate.h"
+#include "system/cpu-timers.h"
 #include "trace.h"
 #include "gr740.h"
 #include "gr740_devices.h"
@@ -96,6 +117,16 @@ REG32(FIFO, 0x10)
 #define CTRL_WRITABLE 0x00007FFFu
 #define APBUART_FIFO_MAX 63 /* TCNT/RCNT are 6-bit fields */
 #define APBUART_LINE_MAX 65536
+#define APBUART_FEED_MAX_FILE (256 * MiB)
+
+/* One delivery of recorded input (rx-feed). */
+typedef struct ApbuartFeed {
+    uint64_t count;     /* bytes the line had taken before it */
+    uint64_t icount;    /* the recorded instant */
+    int64_t clock_ns;
+    uint8_t *data;
+    uint32_t len;
+} ApbuartFeed;
 
 struct GR740APBUARTState {
     SysBusDevice parent_obj;
@@ -132,6 +163,19 @@ struct GR740APBUARTState {
      * not reset.
      */
     uint64_t tx_bytes;
+
+    /* Bytes the line took from the chardev or the feed; migrated, not reset */
+    uint64_t rx_count;
+
+    /* rx-log / rx-feed: run control of this process, not migrated */
+    char *rx_log_path;
+    FILE *rx_log;
+    bool rx_log_failed;
+    char *rx_feed_path;
+    GArray *rx_feed;            /* ApbuartFeed by count */
+    guint rx_feed_next;
+    QEMUTimer *feed_timer;
+    bool feed_warned;
 };
 
 static int64_t apbuart_char_time_ns(GR740APBUARTState *s)
@@ -320,11 +364,35 @@ static int apbuart_can_receive(void *opaque)
     return fifo8_num_free(&s->rx_line);
 }
 
-static void apbuart_receive(void *opaque, const uint8_t *buf, int size)
+/* rx-log: one line per delivery (see the top of this file). */
+static void apbuart_rx_log(GR740APBUARTState *s, const uint8_t *buf, int size)
 {
-    GR740APBUARTState *s = opaque;
     int i;
 
+    if (!s->rx_log || s->rx_log_failed) {
+        return;
+    }
+    fprintf(s->rx_log, "%" PRIu64 " %" PRId64 " %" PRId64 " ", s->rx_count,
+            icount_get_raw(), qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+    for (i = 0; i < size; i++) {
+        fprintf(s->rx_log, "%02x", buf[i]);
+    }
+    fputc('\n', s->rx_log);
+    if (fflush(s->rx_log) != 0 || ferror(s->rx_log)) {
+        warn_report("gr740-apbuart: rx-log %s: %s; no more input is logged",
+                    s->rx_log_path, strerror(errno));
+        s->rx_log_failed = true;
+    }
+}
+
+/* Bytes arrive on the line (from the chardev or the feed). */
+static void apbuart_line_take(GR740APBUARTState *s, const uint8_t *buf,
+                              int size)
+{
+    int i;
+
+    apbuart_rx_log(s, buf, size);
+    s->rx_count += size;
     for (i = 0; i < size; i++) {
         if (fifo8_is_full(&s->rx_line)) {
             /* Only possible when a replayed burst exceeds what was asked. */
@@ -334,6 +402,156 @@ static void apbuart_receive(void *opaque, const uint8_t *buf, int size)
         fifo8_push(&s->rx_line, buf[i]);
     }
     apbuart_rx_kick(s);
+}
+
+static void apbuart_receive(void *opaque, const uint8_t *buf, int size)
+{
+    apbuart_line_take(opaque, buf, size);
+}
+
+/* Arm the feed timer for the next recorded delivery, if any. */
+static void apbuart_feed_aim(GR740APBUARTState *s)
+{
+    ApbuartFeed *e;
+
+    if (!s->rx_feed) {
+        return;
+    }
+    if (s->rx_feed_next >= s->rx_feed->len) {
+        timer_del(s->feed_timer);
+        return;
+    }
+    e = &g_array_index(s->rx_feed, ApbuartFeed, s->rx_feed_next);
+    /* a deadline already past fires at the next timer run */
+    timer_mod(s->feed_timer, e->clock_ns);
+}
+
+/* After a state load: the first delivery the loaded state has not had. */
+static void apbuart_feed_seek(GR740APBUARTState *s)
+{
+    guint i = 0;
+
+    if (!s->rx_feed) {
+        return;
+    }
+    while (i < s->rx_feed->len &&
+           g_array_index(s->rx_feed, ApbuartFeed, i).count < s->rx_count) {
+        i++;
+    }
+    s->rx_feed_next = i;
+    apbuart_feed_aim(s);
+}
+
+static void apbuart_feed_fire(void *opaque)
+{
+    GR740APBUARTState *s = opaque;
+    ApbuartFeed *e;
+    int64_t icount = icount_get_raw();
+
+    if (!s->rx_feed || s->rx_feed_next >= s->rx_feed->len) {
+        return;
+    }
+    e = &g_array_index(s->rx_feed, ApbuartFeed, s->rx_feed_next++);
+    trace_gr740_apbuart_feed(e->len, e->count, icount, e->icount);
+    if ((icount != (int64_t)e->icount || s->rx_count != e->count) &&
+        !s->feed_warned) {
+        warn_report("gr740-apbuart: recorded input (byte %" PRIu64 " on) "
+                    "arrives at icount %" PRId64 " after %" PRIu64 " bytes; "
+                    "the recording had it at icount %" PRIu64 ": this run has "
+                    "left the recording", e->count, icount, s->rx_count,
+                    e->icount);
+        s->feed_warned = true;
+    }
+    apbuart_line_take(s, e->data, e->len);
+    apbuart_feed_aim(s);
+}
+
+static void apbuart_feed_free(gpointer p)
+{
+    g_free(((ApbuartFeed *)p)->data);
+}
+
+/* Parse one rx-log line into @e; false if it is not one. */
+static bool apbuart_feed_parse(const char *line, ApbuartFeed *e)
+{
+    const char *p = line;
+    uint64_t clock;
+    size_t n;
+
+    if (qemu_strtou64(p, &p, 10, &e->count) || *p++ != ' ' ||
+        qemu_strtou64(p, &p, 10, &e->icount) || *p++ != ' ' ||
+        qemu_strtou64(p, &p, 10, &clock) || *p++ != ' ' ||
+        clock > INT64_MAX) {
+        return false;
+    }
+    e->clock_ns = clock;
+    n = strlen(p);
+    if (n == 0 || n % 2 || n / 2 > APBUART_LINE_MAX) {
+        return false;
+    }
+    e->len = n / 2;
+    e->data = g_malloc(e->len);
+    for (uint32_t i = 0; i < e->len; i++) {
+        int hi = g_ascii_xdigit_value(p[2 * i]);
+        int lo = g_ascii_xdigit_value(p[2 * i + 1]);
+
+        if (hi < 0 || lo < 0) {
+            g_free(e->data);
+            return false;
+        }
+        e->data[i] = hi << 4 | lo;
+    }
+    return true;
+}
+
+/* Read rx-feed: deliveries with contiguous counts from 0, in time order. */
+static bool apbuart_feed_load(GR740APBUARTState *s, Error **errp)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GArray) feed = g_array_new(false, false, sizeof(ApbuartFeed));
+    GError *gerr = NULL;
+    uint64_t count = 0, icount = 0;
+    int64_t clock = 0;
+    gsize size;
+
+    g_array_set_clear_func(feed, apbuart_feed_free);
+    if (!g_file_get_contents(s->rx_feed_path, &text, &size, &gerr)) {
+        error_setg(errp, "gr740-apbuart: rx-feed: %s", gerr->message);
+        g_error_free(gerr);
+        return false;
+    }
+    if (size > APBUART_FEED_MAX_FILE || strlen(text) != size) {
+        error_setg(errp, "gr740-apbuart: rx-feed %s: not an rx-log file",
+                   s->rx_feed_path);
+        return false;
+    }
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        ApbuartFeed e;
+
+        if (!lines[i][0] || lines[i][0] == '#') {
+            continue;
+        }
+        if (!apbuart_feed_parse(lines[i], &e)) {
+            error_setg(errp, "gr740-apbuart: rx-feed %s line %u: not "
+                       "\"COUNT ICOUNT VIRTUAL_NS HEXBYTES\"",
+                       s->rx_feed_path, i + 1);
+            return false;
+        }
+        g_array_append_val(feed, e);
+        if (e.count != count || e.icount < icount || e.clock_ns < clock) {
+            error_setg(errp, "gr740-apbuart: rx-feed %s line %u: byte count "
+                       "%" PRIu64 " (expected %" PRIu64 ") or instant out of "
+                       "order", s->rx_feed_path, i + 1, e.count, count);
+            return false;
+        }
+        count += e.len;
+        icount = e.icount;
+        clock = e.clock_ns;
+    }
+    s->rx_feed = g_steal_pointer(&feed);
+    return true;
 }
 
 static void apbuart_event(void *opaque, QEMUChrEvent event)
@@ -507,6 +725,28 @@ static void apbuart_realize(DeviceState *dev, Error **errp)
     fifo8_create(&s->tx_fifo, s->fifo_size);
     s->tx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, apbuart_tx_done, s);
     s->rx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, apbuart_rx_done, s);
+    if ((s->rx_log_path || s->rx_feed_path) && !icount_enabled()) {
+        error_setg(errp, "gr740-apbuart: rx-log and rx-feed need -icount");
+        return;
+    }
+    if (s->rx_feed_path) {
+        if (!apbuart_feed_load(s, errp)) {
+            return;
+        }
+        s->feed_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, apbuart_feed_fire, s);
+        apbuart_feed_seek(s);
+    }
+    if (s->rx_log_path) {
+        s->rx_log = fopen(s->rx_log_path, "w");
+        if (!s->rx_log) {
+            error_setg_errno(errp, errno, "gr740-apbuart: rx-log %s",
+                             s->rx_log_path);
+            return;
+        }
+        fprintf(s->rx_log, "# gr740-apbuart rx-log 1: COUNT ICOUNT "
+                "VIRTUAL_NS HEXBYTES\n");
+        fflush(s->rx_log);
+    }
     qemu_chr_fe_set_handlers(&s->chr, apbuart_can_receive, apbuart_receive,
                              apbuart_event, NULL, s, NULL, true);
 }
@@ -517,6 +757,15 @@ static void apbuart_unrealize(DeviceState *dev)
 
     timer_free(s->tx_timer);
     timer_free(s->rx_timer);
+    if (s->feed_timer) {
+        timer_free(s->feed_timer);
+    }
+    if (s->rx_feed) {
+        g_array_free(s->rx_feed, true);
+    }
+    if (s->rx_log) {
+        fclose(s->rx_log);
+    }
     fifo8_destroy(&s->rx_fifo);
     fifo8_destroy(&s->tx_fifo);
     fifo8_destroy(&s->rx_line);
@@ -532,6 +781,8 @@ static void apbuart_init(Object *obj)
     sysbus_init_irq(SYS_BUS_DEVICE(obj), &s->irq);
     object_property_add_uint64_ptr(obj, "tx-bytes", &s->tx_bytes,
                                    OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "rx-count", &s->rx_count,
+                                   OBJ_PROP_FLAG_READ);
 }
 
 static int apbuart_post_load(void *opaque, int version_id)
@@ -541,8 +792,27 @@ static int apbuart_post_load(void *opaque, int version_id)
     if (s->scaler > R_SCALER_RELOAD_MASK || (s->ctrl & ~CTRL_WRITABLE)) {
         return -EINVAL;
     }
+    apbuart_feed_seek(s);
     return 0;
 }
+
+static bool apbuart_rx_count_needed(void *opaque)
+{
+    GR740APBUARTState *s = opaque;
+
+    return s->rx_count != 0;
+}
+
+static const VMStateDescription vmstate_gr740_apbuart_rx_count = {
+    .name = TYPE_GR740_APBUART "/rx-count",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = apbuart_rx_count_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(rx_count, GR740APBUARTState),
+        VMSTATE_END_OF_LIST()
+    },
+};
 
 static bool apbuart_fault_needed(void *opaque)
 {
@@ -570,6 +840,7 @@ static int apbuart_pre_load(void *opaque)
 
     s->fault_drop = s->fault_corrupt = 0;   /* absent subsection: none */
     s->fault_xor = 0;
+    s->rx_count = 0;                        /* absent subsection: none */
     return 0;
 }
 
@@ -594,6 +865,7 @@ static const VMStateDescription vmstate_gr740_apbuart = {
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_gr740_apbuart_fault,
+        &vmstate_gr740_apbuart_rx_count,
         NULL
     },
 };
@@ -604,6 +876,8 @@ static const Property apbuart_properties[] = {
     DEFINE_PROP_UINT32("line-buffer", GR740APBUARTState, line_size, 4096),
     DEFINE_PROP_UINT32("frequency", GR740APBUARTState, freq_hz,
                        GR740_SYS_FREQ_HZ),
+    DEFINE_PROP_STRING("rx-log", GR740APBUARTState, rx_log_path),
+    DEFINE_PROP_STRING("rx-feed", GR740APBUARTState, rx_feed_path),
 };
 
 static void apbuart_class_init(ObjectClass *klass, void *data)

@@ -6,10 +6,13 @@ Records the sample FSW's anomaly run to its fatal trap (the FSW then halts
 for good, so "the end" is one well-defined instruction), with a checkpoint
 every 2e8 instructions.  Restores (a) at the first checkpoint after the
 scripted input has all been consumed (commands must arrive before ~2 s of
-FSW time, tests/fsw/ANOMALY.md) and (b) at an instruction count between two
-checkpoints, runs each live to the recording's end, and compares the UART
-bytes with the recording's from that instant on.  A bad --at gives exit 2
-and leaves no QEMU running.
+FSW time, tests/fsw/ANOMALY.md), (b) at an instruction count between two
+checkpoints and (d) at init and at a checkpoint before the input has all come (the live
+run gets the rest of the recording's input at its recorded instants), runs
+each live to the recording's end, and compares the UART bytes with the
+recording's from that instant on.  (e) --no-recorded-input: the run differs.
+A damaged uart-rx.log or feed file, or a bad --at, gives a clear error and
+leaves no QEMU running.
 """
 # itc-test-timeout: 600
 import json
@@ -33,6 +36,20 @@ INPUT_DONE_NS = 2600000000
 # A live run is exact: with patch 0007 an idle warp never carries virtual time
 # past the next timer deadline, so the restored run is the recording's, byte
 # for byte (scrub checksums included) and instruction for instruction.
+
+
+def restore_to_end(bundle, at, out, env, *extra):
+    """itc restore --at AT run live to the fatal trap: (its --json result, the UART bytes,
+    its stderr)."""
+    r = bt.ok("restore", bundle, "--at", at, "--until", UNTIL_FATAL, "--until",
+              "time:%d" % TIME_LIMIT_S, "--uart-out", out, "--json", *extra, env=env)
+    with open(out, "rb") as f:
+        return r.json(), f.read(), r.err
+
+
+def expect_same(what, got, want):
+    if got != want:
+        raise itctest.TestFailure(fswtest.describe_difference(what, got, want))
 
 
 def endpoints(bundle, ck, d, env):
@@ -99,15 +116,8 @@ def body():
 
     # (a) at a checkpoint
     ck = late[0]
-    out = os.path.join(d, "a.uart")
-    r = bt.ok("restore", bundle, "--at", ck["name"], "--until", UNTIL_FATAL, "--until",
-              "time:%d" % TIME_LIMIT_S, "--uart-out", out, "--json", env=env).json()
-    with open(out, "rb") as f:
-        got = f.read()
-    want = uart[ck["uart_offset"]:]
-    if got != want:
-        raise itctest.TestFailure(fswtest.describe_difference(
-            "restore --at %s" % ck["name"], got, want))
+    r, got, _ = restore_to_end(bundle, ck["name"], os.path.join(d, "a.uart"), env)
+    expect_same("restore --at %s" % ck["name"], got, uart[ck["uart_offset"]:])
     check_eq(r["end_icount"], end, "instruction count where restored run (a) halted")
     check_eq(r["recorded_input_from_bytes"], 0, "input after a checkpoint past the input")
     check(fswtest.FATAL in got, "restored run did not reach the fatal trap")
@@ -117,11 +127,7 @@ def body():
     # (b) between two checkpoints
     k = late[0]["icount"] + EVERY // 2 + 12345
     check(k < late[1]["icount"], "test setup: icount %d not between checkpoints" % k)
-    out = os.path.join(d, "b.uart")
-    r = bt.ok("restore", bundle, "--at", k, "--until", UNTIL_FATAL, "--until",
-              "time:%d" % TIME_LIMIT_S, "--uart-out", out, "--json", env=env).json()
-    with open(out, "rb") as f:
-        got = f.read()
+    r, got, _ = restore_to_end(bundle, k, os.path.join(d, "b.uart"), env)
     check_eq(r["from"], late[0]["name"], "restore --at %d replayed from" % k)
     check(uart.endswith(got), "restore --at %d: output is not the tail of the recording's: %s"
           % (k, fswtest.describe_difference("restore", got, uart[-len(got):])))
@@ -145,17 +151,71 @@ def body():
                  late[0]["name"], "--until", "icount:%d" % (late[0]["icount"] - 5),
                  "--uart-out", os.path.join(d, "c2.uart"), env=env)
 
-    # (d) restored before the input: every input byte of the recording is
-    # reported as not fed (the replay log's char-read events after K)
-    with open(fswtest.ANOMALY_INPUT, "rb") as f:
-        script = f.read()
-    r = bt.itc("restore", bundle, "--at", "init", "--until", "icount:50000000", "--uart-out",
-               os.path.join(d, "d.uart"), "--json", env=env)
-    check_eq(r.rc, 0, "restore --at init: %s" % r.describe())
-    check_eq(r.json()["recorded_input_from_bytes"], len(script),
-             "restore --at init: the recording's input bytes reported as not fed")
-    check("%d input bytes at or after icount 0" % len(script) in r.err,
-          "restore --at init notes the input it does not feed: %s" % r.err)
+    # (d) restored before the input has all come: the live run gets the rest
+    # of the recording's input (uart-rx.log) at the recorded instants, so it
+    # is the recording from there on, byte for byte and to the instruction
+    early = [c for c in m["checkpoints"] if c["virtual_ns"] < INPUT_DONE_NS]
+    check(early, "want a checkpoint during the input: %r" % m["checkpoints"])
+    ck = early[0]
+    check("uart_rx" in m, "the manifest lists no uart_rx: %r" % sorted(m))
+    with open(os.path.join(bundle, "uart-rx.log")) as f:
+        deliveries = [ln.split() for ln in f if ln.strip() and not ln.startswith("#")]
+    later = [dv for dv in deliveries if int(dv[1]) > ck["icount"]]
+    check(later, "test setup: no input after %s" % ck["name"])
+    out = os.path.join(d, "d.uart")
+    # from init too: patch 0024 (no start-up warp) makes the live run's clock
+    # the recording's from the first instruction
+    for ck in (m["init"], early[0]):
+        r, got, _ = restore_to_end(bundle, ck["name"], out, env)
+        want = uart[ck["uart_offset"]:]
+        expect_same("restore --at %s with the recording's input" % ck["name"], got, want)
+        check_eq(r["end_icount"], end, "instruction count where restored run (d) halted")
+        check_eq(r["recorded_input_fed"], True, "recorded_input_fed")
+        check_eq(r["left_recording_input"], False, "left_recording_input")
+        n = len([dv for dv in deliveries if int(dv[1]) >= ck["icount"]])
+        print("restore at %s with %d later input deliveries: %d UART bytes identical, halted at "
+              "the recording's icount %d" % (ck["name"], n, len(got), end))
+    # at the very instruction count of a delivery (reached by replay): the
+    # snapshot's rx-count tells whether that delivery is still to come
+    k = int(later[0][1])
+    r, got, _ = restore_to_end(bundle, k, out, env)
+    check(len(got) > 0 and uart.endswith(got),
+          "restore --at %d (an input delivery's icount): output is not the tail of the "
+          "recording's: %s" % (k, fswtest.describe_difference("restore", got, uart[-len(got):])))
+    check_eq(r["end_icount"], end, "instruction count where restored run (d, %d) halted" % k)
+    check_eq(r["left_recording_input"], False, "left_recording_input (--at %d)" % k)
+
+    # (e) the same without the recording's input: a note, and the FSW gets
+    # fewer commands (its telemetry counts them)
+    r, got, err = restore_to_end(bundle, ck["name"], os.path.join(d, "e.uart"), env,
+                            "--no-recorded-input")
+    check_eq(r["recorded_input_fed"], False, "recorded_input_fed (--no-recorded-input)")
+    check("this live run does not (--no-recorded-input)" in err,
+          "restore --no-recorded-input notes the input it does not feed: %s" % err)
+    check(got != want, "without the recording's input the run is the same")
+
+    # (f) a damaged uart-rx.log is refused (exit 2); QEMU names a malformed
+    # feed file and its line
+    rx = os.path.join(bundle, "uart-rx.log")
+    with open(rx, "rb") as f:
+        saved = f.read()
+    with open(rx, "ab") as f:
+        f.write(b"9 9 9 00\n")
+    bt.expect_rc(2, ["uart-rx.log"], "restore", bundle, "--at", ck["name"], env=env)
+    with open(rx, "wb") as f:
+        f.write(saved)
+    bad = os.path.join(d, "bad-feed.log")
+    for text, needle in ((b"0 5 100 4142\n12 6 90 41\n", "line 2"),
+                         (b"0 5 100 41x2\n", "line 1"),
+                         (b"3 5 100 41\n", "line 1")):
+        with open(bad, "wb") as f:
+            f.write(text)
+        q = subprocess.run([itctest.QEMU, "-M", "gr740,uart-rx-feed=" + bad, "-icount",
+                            "shift=2", "-display", "none", "-monitor", "none", "-serial",
+                            "null", "-kernel", fswtest.FSW_ELF, "-S"],
+                           capture_output=True, text=True, timeout=60)
+        check(q.returncode != 0 and "rx-feed" in q.stderr and needle in q.stderr,
+              "QEMU with a bad rx-feed (%r): rc %d, %r" % (text, q.returncode, q.stderr))
 
     # bad --at
     bt.expect_rc(2, ["no such checkpoint"], "restore", bundle, "--at", "ckpt-9999", env=env)

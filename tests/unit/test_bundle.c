@@ -34,6 +34,8 @@ static BundleManifest *sample(void)
     set_file(&m->replay_log, "replay.bin.zst", SHA_A, 500);
     m->replay_log_uncompressed_size = 5000;
     set_file(&m->uart, "uart.log", SHA_B, 300);
+    m->has_uart_rx = TRUE;
+    set_file(&m->uart_rx, "uart-rx.log", SHA_A, 77);
     m->checkpoint_store = g_strdup("checkpoints");
     m->init = (BundleCheckpoint){g_strdup("init"), 0, 0, 0, g_strdup(SNAP_ID)};
     m->icount_end = 1000000;
@@ -72,6 +74,9 @@ static void test_roundtrip(void)
     g_assert_true(m->has_input);
     g_assert_cmpstr(m->input.file, ==, "input.txt");
     g_assert_cmpuint(m->replay_log_uncompressed_size, ==, 5000);
+    g_assert_true(m->has_uart_rx);
+    g_assert_cmpstr(m->uart_rx.file, ==, "uart-rx.log");
+    g_assert_cmpuint(m->uart_rx.size, ==, 77);
     g_assert_nonnull(bundle_find_checkpoint(m, "ckpt-0002"));
     g_assert_null(bundle_find_checkpoint(m, "ckpt-0009"));
     g_assert_cmpstr(bundle_checkpoint_before(m, 450000)->name, ==, "ckpt-0002");
@@ -183,6 +188,28 @@ static void test_verified(void)
     g_autoptr(BundleManifest) old = bundle_manifest_parse(absent, strlen(absent), &e);
     g_assert_no_error(e);
     g_assert_true(old->verified);
+}
+
+/* uart_rx is optional (bundles before it have none) but checked when there. */
+static void test_uart_rx(void)
+{
+    GError *e = NULL;
+    g_autofree char *text = sample_json();
+    char *p = strstr(text, "\"uart_rx\"");
+    g_assert_nonnull(p);
+    char *end = strstr(p, "},\n");
+    g_assert_nonnull(end);
+    g_autofree char *without = g_strdup_printf("%.*s%s", (int)(p - text), text, end + 3);
+    g_autoptr(BundleManifest) m = bundle_manifest_parse(without, strlen(without), &e);
+    g_assert_no_error(e);
+    g_assert_false(m->has_uart_rx);
+    g_autofree char *again = bundle_manifest_to_json(m);
+    g_assert_null(strstr(again, "uart_rx"));
+    g_autofree char *bad = edit("\"file\" : \"uart-rx.log\"", "\"file\" : \"../rx\",");
+    expect_bad(bad, "not a plain name");
+    g_autofree char *notobj =
+        g_strdup_printf("%.*s\"uart_rx\" : 5,\n  %s", (int)(p - text), text, end + 3);
+    expect_bad(notobj, "uart_rx");
 }
 
 static void test_huge_values(void)
@@ -385,6 +412,7 @@ int main(int argc, char **argv)
     g_test_add_func("/bundle/missing_fields_are_named", test_missing_fields);
     g_test_add_func("/bundle/wrong_types_are_named", test_wrong_types);
     g_test_add_func("/bundle/verified_flag", test_verified);
+    g_test_add_func("/bundle/uart_rx_optional", test_uart_rx);
     g_test_add_func("/bundle/huge_values_are_refused", test_huge_values);
     g_test_add_func("/bundle/unsafe_names_and_bad_checkpoints", test_file_names_and_checkpoints);
     g_test_add_func("/bundle/save_load_verify_zstd", test_save_load_and_files);

@@ -96,7 +96,8 @@ int cmd_info_main(int argc, char **argv)
     FileRow rows[] = {{"fsw", &m->fsw},
                       {"input", m->has_input ? &m->input : NULL},
                       {"replay_log", &m->replay_log},
-                      {"uart", &m->uart}};
+                      {"uart", &m->uart},
+                      {"uart_rx", m->has_uart_rx ? &m->uart_rx : NULL}};
     g_autofree char *store_dir = g_build_filename(dir, m->checkpoint_store, NULL);
     gint64 store_bytes = cli_tree_bytes(store_dir);
     gboolean files_ok = store_bytes >= 0;

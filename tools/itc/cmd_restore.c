@@ -24,9 +24,9 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  --at POINT          init, a checkpoint name (itc info lists them) or an icount\n"
-    "  --input FILE        UART input script, fed line by line 20 ms apart (the\n"
-    "                      recording's own input after the restore point is not fed\n"
-    "                      again; a note says how much there was)\n"
+    "  --input FILE        UART input script, fed line by line 20 ms apart, instead\n"
+    "                      of the recording's input\n"
+    "  --no-recorded-input do not feed the recording's input (below)\n"
     "  --uart-out FILE     write the UART output to FILE (default: stdout; stdin is\n"
     "                      the UART input unless --input or --uart-out is given)\n"
     "  --until COND        stop and exit at COND: icount:N (after exactly N instructions\n"
@@ -37,6 +37,12 @@ static const char usage_text[] =
     "  --faults FILE       fault scenario (itc record --help) injected before the run\n"
     "                      starts; every icount must be at or after the restore point\n"
     "  --json              print the result as JSON\n"
+    "The UART receives the recording's own input that came after the restore point,\n"
+    "each delivery at the instruction count and virtual time it had in the recording\n"
+    "(the bundle's uart-rx.log), so the live run is the recording until you change\n"
+    "something; QEMU warns if a delivery comes at another instruction count (the run\n"
+    "has left the recording).  Bundles recorded before uart-rx.log existed have no\n"
+    "such record: a note then says how much input the live run does not get.\n"
     "The faults of the recording come with the restored state (pending ones still\n"
     "happen at their instruction count).  `itc inject --qmp SOCKET ...` adds faults\n"
     "to the live run through the printed QMP socket.\n"
@@ -65,7 +71,7 @@ static int fail(GError *e, const char *what)
 int cmd_restore_main(int argc, char **argv)
 {
     const char *dir = NULL, *at = NULL, *input = NULL, *uart_out = NULL, *faults_file = NULL;
-    gboolean json = FALSE, paused = FALSE;
+    gboolean json = FALSE, paused = FALSE, no_recorded_input = FALSE;
     g_autoptr(GArray) until = g_array_new(FALSE, TRUE, sizeof(RecordUntil));
     g_array_set_clear_func(until, (GDestroyNotify)record_until_clear);
     gboolean until_uart = FALSE;
@@ -79,6 +85,8 @@ int cmd_restore_main(int argc, char **argv)
             json = TRUE;
         } else if (!strcmp(a, "--paused")) {
             paused = TRUE;
+        } else if (!strcmp(a, "--no-recorded-input")) {
+            no_recorded_input = TRUE;
         } else if (!strcmp(a, "--at") && has_val) {
             at = argv[++i];
         } else if (!strcmp(a, "--input") && has_val) {
@@ -125,6 +133,8 @@ int cmd_restore_main(int argc, char **argv)
     QemuRun *r = NULL;
     RecordFeeder *feeder = NULL;
     g_autofree char *reason = NULL;
+    g_autofree char *qemu_err = NULL; /* QEMU's stderr at the end */
+    const char *left = NULL;          /* its warning that the input left the recording */
     guint64 icount = 0, vns = 0;
     gboolean stopped = FALSE;
     signal(SIGPIPE, SIG_IGN);
@@ -133,8 +143,10 @@ int cmd_restore_main(int argc, char **argv)
         rc = fail(e, "restore");
         goto out;
     }
-    /* The recording's UART input after the restore point is not fed to the
-     * live run (it takes --input, or the terminal): say so when there was. */
+    /* The recording's UART input after the restore point is fed again at its
+     * instants unless --input replaces it; when it is not (or the bundle
+     * predates uart-rx.log), say how much there was. */
+    gboolean feed = b->m->has_uart_rx && !input && !no_recorded_input;
     ReplayLogSummary log = {0};
     guint input_reads = 0;
     guint64 input_first = 0, input_bytes = 0;
@@ -142,13 +154,25 @@ int cmd_restore_main(int argc, char **argv)
     if (log_ok) {
         input_bytes = replay_log_input_from(&log, 0, pt.icount, &input_reads, &input_first);
         replay_log_summary_clear(&log);
-        if (input_bytes && !input)
+        if (input_bytes && feed)
+            fprintf(stderr,
+                    "itc: the recording's UART got %" G_GUINT64_FORMAT
+                    " input bytes at or after icount %" G_GUINT64_FORMAT
+                    " (%u reads, the first at icount %" G_GUINT64_FORMAT
+                    "): the live run gets them at the same instants (--no-recorded-input: "
+                    "not)\n",
+                    input_bytes, pt.icount, input_reads, input_first);
+        else if (input_bytes)
             fprintf(stderr,
                     "itc: note: the recording's UART got %" G_GUINT64_FORMAT
                     " input bytes at or after icount %" G_GUINT64_FORMAT
                     " (%u reads, the first at icount %" G_GUINT64_FORMAT
-                    "); this live run does not: it takes --input FILE or the terminal\n",
-                    input_bytes, pt.icount, input_reads, input_first);
+                    "); this live run does not (%s)\n",
+                    input_bytes, pt.icount, input_reads, input_first,
+                    input               ? "--input replaces them"
+                    : no_recorded_input ? "--no-recorded-input"
+                                        : "the bundle has no uart-rx.log: recorded before "
+                                          "itc kept one");
     } else {
         fprintf(
             stderr,
@@ -172,7 +196,8 @@ int cmd_restore_main(int argc, char **argv)
                         : isatty(0) ? QEMU_STDIN_INHERIT
                                     : QEMU_STDIN_NULL;
     gboolean has_faults = faults && faults->len;
-    r = restore_start(b, &pt, uart_out ? uart_out : "-", in_mode, paused || has_faults, &ep, &e);
+    r = restore_start(b, &pt, uart_out ? uart_out : "-", in_mode, paused || has_faults, feed, &ep,
+                      &e);
     if (!r) {
         rc = fail(e, "restore");
         goto out;
@@ -229,6 +254,15 @@ int cmd_restore_main(int argc, char **argv)
     }
     record_feeder_stop(feeder);
     feeder = NULL;
+    /* gr740-apbuart warns once when recorded input arrives off the recording */
+    qemu_err = qemu_proc_stderr_tail(r->proc);
+    left = feed ? strstr(qemu_err, "left the recording") : NULL;
+    if (left) {
+        const char *from = left;
+        while (from > qemu_err && from[-1] != '\n')
+            from--;
+        fprintf(stderr, "itc: warning: %.*s\n", (int)(strcspn(from, "\n")), from);
+    }
     if (qemu_proc_alive(r->proc)) {
         stopped = qmp_client_call(r->qmp, "stop", NULL, NULL, 10000, NULL) &&
                   replay_read_clock(r, &icount, &vns, NULL);
@@ -247,6 +281,10 @@ int cmd_restore_main(int argc, char **argv)
             I("recorded_input_from_bytes", input_bytes);
             I("recorded_input_from_reads", input_reads);
         }
+        json_builder_set_member_name(jb, "recorded_input_fed");
+        json_builder_add_boolean_value(jb, feed);
+        json_builder_set_member_name(jb, "left_recording_input");
+        json_builder_add_boolean_value(jb, left != NULL);
         json_builder_set_member_name(jb, "prepare_seconds");
         json_builder_add_double_value(jb, pt.prepare_seconds);
         S("end_reason", reason);
