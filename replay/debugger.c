@@ -198,6 +198,9 @@ gboolean debugger_run(ReplayBundle *b, const DebugOptions *opt, int *gdb_status,
         return FALSE;
     QemuArgs a = replay_bundle_args(b, "init");
     a.gdb_socket = gdb_sock;
+    /* GDB steps back an instruction at a time, many times per source line:
+     * after two steps in one place, the next start close behind it */
+    a.reverse_snapshot_distance = DEBUGGER_REVERSE_SNAPSHOT_DISTANCE;
     QemuRun *r = qemu_run_start(&a, b->workdir, "debug", QEMU_STDIN_NULL, uart, error);
     if (!r)
         return FALSE;

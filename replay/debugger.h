@@ -7,12 +7,16 @@
  * (replay/gdb/itc.py: itc-icount, itc-goto, itc-checkpoints).  Reverse
  * execution is QEMU's: each reverse step restarts from the nearest
  * checkpoint, so its cost is bounded by the checkpoint spacing, not by the
- * length of the recording. */
+ * length of the recording.  After two reverse steps in one place QEMU
+ * leaves a snapshot DEBUGGER_REVERSE_SNAPSHOT_DISTANCE instructions behind
+ * (patch 0025), so that the steps that follow replay only that far. */
 #pragma once
 
 #include <glib.h>
 
 #include "replayer.h"
+
+#define DEBUGGER_REVERSE_SNAPSHOT_DISTANCE G_GUINT64_CONSTANT(1000000)
 
 #define DEBUGGER_ERROR (debugger_error_quark())
 GQuark debugger_error_quark(void);

@@ -140,6 +140,9 @@ char **qemu_args_build(const QemuArgs *a)
         machine_opt_path(m, "uart-rx-log", a->uart_rx_log);
     if (a->uart_rx_feed)
         machine_opt_path(m, "uart-rx-feed", a->uart_rx_feed);
+    if (a->reverse_snapshot_distance)
+        g_string_append_printf(m, ",reverse-snapshot-distance=%" G_GUINT64_FORMAT,
+                               a->reverse_snapshot_distance);
     g_ptr_array_add(v, g_string_free(m, FALSE));
     ADD("-smp");
     ADDF("%d", a->smp > 0 ? a->smp : 1);

@@ -80,6 +80,9 @@ typedef struct {
      * hw/itc/gr740_apbuart.c */
     const char *uart_rx_log;
     const char *uart_rx_feed;
+    /* > 0: reverse steps leave snapshots this many instructions behind
+     * them (patch 0025, machine property reverse-snapshot-distance) */
+    guint64 reverse_snapshot_distance;
     const char *const *extra; /* NULL-terminated user arguments, or NULL */
 } QemuArgs;
 

@@ -34,6 +34,8 @@
 #include "system/system.h"
 #include "system/qtest.h"
 #include "system/reset.h"
+#include "system/replay.h"
+#include "qapi/visitor.h"
 #include "elf.h"
 #include "trace.h"
 #include "gr740.h"
@@ -678,6 +680,26 @@ static void gr740_set_uart_rx_feed(Object *obj, const char *value,
     gms->uart_rx_feed = g_strdup(value);
 }
 
+static void gr740_get_reverse_snapshots(Object *obj, Visitor *v,
+                                        const char *name, void *opaque,
+                                        Error **errp)
+{
+    uint64_t value = replay_get_reverse_snapshots();
+
+    visit_type_uint64(v, name, &value, errp);
+}
+
+static void gr740_set_reverse_snapshots(Object *obj, Visitor *v,
+                                        const char *name, void *opaque,
+                                        Error **errp)
+{
+    uint64_t value;
+
+    if (visit_type_uint64(v, name, &value, errp)) {
+        replay_set_reverse_snapshots(value);
+    }
+}
+
 static void gr740_machine_class_init(ObjectClass *oc, void *data)
 {
     MachineClass *mc = MACHINE_CLASS(oc);
@@ -692,6 +714,14 @@ static void gr740_machine_class_init(ObjectClass *oc, void *data)
     itc_stop_class_add_props(oc, offsetof(GR740MachineState, stop));
     itc_checkpoint_class_add_props(oc,
                                    offsetof(GR740MachineState, checkpoints));
+    object_class_property_add(oc, "reverse-snapshot-distance", "uint64",
+                              gr740_get_reverse_snapshots,
+                              gr740_set_reverse_snapshots, NULL, NULL);
+    object_class_property_set_description(oc, "reverse-snapshot-distance",
+        "replay: a reverse step more than twice this many instructions past "
+        "the nearest snapshot, after another reverse step there, first "
+        "saves a snapshot this many instructions before its target "
+        "(0: never)");
     object_class_property_add_str(oc, "uart-rx-log", gr740_get_uart_rx_log,
                                   gr740_set_uart_rx_log);
     object_class_property_set_description(oc, "uart-rx-log",

@@ -7,7 +7,9 @@
 #   itc-goto ICOUNT       move to an instruction count (absolute, or +N / -N
 #                         relative), forwards or backwards, through the
 #                         nearest checkpoint; breakpoints do not stop it
-#   itc-checkpoints       the checkpoints QEMU can restart from
+#   itc-checkpoints       the checkpoints QEMU can restart from (the
+#                         bundle's; not the snapshots QEMU leaves behind
+#                         reverse steps, patch 0025)
 #
 # Reverse execution itself is GDB's: reverse-stepi, reverse-step,
 # reverse-next, reverse-continue, reverse-finish; watchpoints and
@@ -100,7 +102,10 @@ Usage: itc-checkpoints"""
         for line in out.splitlines():
             f = line.split()
             # ID TAG VM_SIZE DATE TIME VM_CLOCK ICOUNT (ID may be "--")
-            if len(f) >= 7 and f[-1].isdigit() and f[0] != "ID":
+            # QEMU's own snapshots behind reverse steps (patch 0025) are not
+            # the recording's checkpoints
+            if (len(f) >= 7 and f[-1].isdigit() and f[0] != "ID"
+                    and not f[1].startswith("replay-reverse-")):
                 rows.append((int(f[-1]), f[1], f[-2]))
         if not rows:
             raise gdb.GdbError("itc-checkpoints: QEMU lists no checkpoints:\n" + out)

@@ -17,7 +17,9 @@ ITC_BENCH_RR_EVERY instructions (2.5e7).  Then:
   * recording overhead: the record pass vs a plain -icount run of the same
     number of instructions (no record/replay), medians of ITC_BENCH_RR_REPEAT
     (5) alternating runs;
-  * replay-log density in bytes per 1000 instructions (zstd).
+  * replay-log density in bytes per 1000 instructions (zstd);
+  * eight reverse-stepi in a row from the same points, with QEMU leaving a
+    snapshot behind consecutive reverse steps (patch 0025) and without.
 """
 import json
 import os
@@ -94,6 +96,32 @@ def reverse_latencies(d, bundle, points, name):
                        capture_output=True, text=True)
     if r.returncode != 0 or not os.path.exists(out):
         sys.exit("rr_bench: itc debug failed: %s" % r.stderr[-2000:])
+    with open(out) as f:
+        return {int(k): v for k, v in json.load(f).items()}
+
+
+def consecutive_reverse(d, bundle, points, steps=8):
+    """{distance: [seconds of each of STEPS reverse-stepi in a row from each
+    point]} with QEMU leaving snapshots behind reverse steps (patch 0025,
+    itc debug's default, distance 1e6) and without (distance 0)."""
+    out = os.path.join(d, "consecutive.json")
+    script = os.path.join(d, "consecutive.gdb")
+    with open(script, "w") as f:
+        f.write("python\nimport gdb, json, time\nR = {}\n")
+        for dist in (1000000, 0):
+            f.write("gdb.execute('monitor qom-set /machine reverse-snapshot-distance %d', "
+                    "to_string=True)\nR[%d] = []\n" % (dist, dist))
+            for k in points:
+                f.write("gdb.execute('itc-goto %d', to_string=True)\n" % k)
+                f.write("for i in range(%d):\n"
+                        "    t = time.monotonic()\n"
+                        "    gdb.execute('reverse-stepi', to_string=True)\n"
+                        "    R[%d].append(time.monotonic() - t)\n" % (steps, dist))
+        f.write("json.dump(R, open(%r, 'w'))\nend\n" % out)
+    r = subprocess.run([ITC, "debug", bundle, "--batch", script, "--timeout", "3600"],
+                       capture_output=True, text=True)
+    if r.returncode != 0 or not os.path.exists(out):
+        sys.exit("rr_bench: itc debug (consecutive reverse-stepi) failed: %s" % r.stderr[-2000:])
     with open(out) as f:
         return {int(k): v for k, v in json.load(f).items()}
 
@@ -241,6 +269,19 @@ def main():
             rc["fwd"] / plain,
             "%.1fs vs %.1fs (the median above); was 1.4x before patch 0022"
             % (rc["fwd"], plain))
+        steps = 8
+        cons = consecutive_reverse(d, bundle, sorted(early + late), steps)
+        def later_steps(v):  # steps 3..8 of every run (the first two are alike)
+            return [t for i, t in enumerate(v) if i % steps >= 2]
+        row("8 reverse-stepi in a row, p50 of steps 3-8: without / with snapshots behind",
+            statistics.median(later_steps(cons[0])) / statistics.median(later_steps(cons[1000000])),
+            "patch 0025 (itc debug: 1e6 instructions behind): steps 3-8 p50 %.1f ms p99 %.1f ms "
+            "vs %.1f ms; steps 1-2 p50 %.1f ms vs %.1f ms (the second saves the snapshot)"
+            % (1000 * statistics.median(later_steps(cons[1000000])),
+               1000 * pct(later_steps(cons[1000000]), 0.99),
+               1000 * statistics.median(later_steps(cons[0])),
+               1000 * statistics.median([t for i, t in enumerate(cons[1000000]) if i % steps < 2]),
+               1000 * statistics.median([t for i, t in enumerate(cons[0]) if i % steps < 2])))
         row("reverse-stepi p50, last fifth / first fifth of recording",
             statistics.median([ours[k] for k in late]) /
             statistics.median([ours[k] for k in early]),

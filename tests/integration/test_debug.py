@@ -8,7 +8,9 @@
 2. Reverse: in another session, on the bundle moved to another directory,
    run to the fatal trap, then itc-goto each of those counts backwards
    (through the checkpoints) and reverse-stepi from count+1: registers must
-   be exactly the forward ones.
+   be exactly the forward ones; so must six consecutive reverse-stepi far
+   from a checkpoint, after which QEMU lists the snapshot it left behind
+   them (patch 0025) and itc-checkpoints does not.
 3. The demo's finding: from the symptom, a watchpoint on tt_next and
    reverse-continue must stop right after the store found forwards;
    reverse-stepi lands on it: a store instruction in ev_put_isr that turns
@@ -127,8 +129,12 @@ def main():
     # FATAL line is printed polled at 115200 baud): a checkpoint that close
     # to the end may lie after the trap, so the last one used is well before.
     last = max(c for c in ckpts if c < end - 5000000)
+    # consecutive reverse steps far from a checkpoint: QEMU leaves a snapshot
+    # behind them (patch 0025) and the later ones start from it
+    far = ckpts[1] + 5000000 + rnd.randrange(0, 10000000)
+    run_back = [far - i for i in range(1, 7)]
     points = sorted(set([rnd.randrange(1000, end - 5000000) for _ in range(6)] +
-                        [ckpts[2], ckpts[2] + 1, ckpts[2] - 1, last + 7]))
+                        [ckpts[2], ckpts[2] + 1, ckpts[2] - 1, last + 7] + run_back))
     print("points:", points)
 
     # 1. forward reference: plain forward replay to each point
@@ -165,8 +171,26 @@ end
         body += "itc-goto %d\npython RESULTS['goto%d'] = dict(icount=itc_now(), regs=itc_regs())\n" % (k, k)
         body += ("itc-goto %d\nreverse-stepi\n"
                  "python RESULTS['rsi%d'] = dict(icount=itc_now(), regs=itc_regs())\n" % (k + 1, k))
+    body += "itc-goto %d\n" % far
+    for k in run_back:
+        body += "reverse-stepi\npython RESULTS['back%d'] = dict(icount=itc_now(), regs=itc_regs())\n" % k
+    body += ("python RESULTS['snapshots'] = gdb.execute('monitor info snapshots', to_string=True)\n"
+             "python RESULTS['checkpoints'] = gdb.execute('itc-checkpoints', to_string=True)\n")
     rev, _ = debug_batch(d, moved, "reverse", body, env)
     check(rev["fatal"] > max(points), "the fatal trap (icount %d) is after all points" % rev["fatal"])
+    for k in run_back:
+        got = rev["back%d" % k]
+        check_eq(got["icount"], k, "consecutive reverse-stepi from %d: position" % far)
+        for reg in sorted(fwd[str(k)]["regs"]):
+            check(got["regs"][reg] == fwd[str(k)]["regs"][reg],
+                  "seed %d: at icount %d, consecutive reverse-stepi gives %%%s = 0x%x, forward "
+                  "replay 0x%x" % (SEED, k, reg, got["regs"][reg], fwd[str(k)]["regs"][reg]))
+    behind = [int(n) for n in re.findall(r"replay-reverse-(\d+)", rev["snapshots"])]
+    check(any(k - 2000000 < n < k for n in behind for k in run_back),
+          "no snapshot left behind the consecutive reverse steps from %d: %s"
+          % (far, rev["snapshots"][-1500:]))
+    check("replay-reverse" not in rev["checkpoints"],
+          "itc-checkpoints lists QEMU's own snapshots: %s" % rev["checkpoints"])
     for k in reversed(points):
         for how in ("goto", "rsi"):
             got = rev["%s%d" % (how, k)]
