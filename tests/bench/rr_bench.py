@@ -108,7 +108,8 @@ def consecutive_reverse(d, bundle, points, steps=8):
     script = os.path.join(d, "consecutive.gdb")
     with open(script, "w") as f:
         f.write("python\nimport gdb, json, time\nR = {}\n")
-        for dist in (1000000, 0):
+        # without first: the snapshots left behind would serve the second pass
+        for dist in (0, 1000000):
             f.write("gdb.execute('monitor qom-set /machine reverse-snapshot-distance %d', "
                     "to_string=True)\nR[%d] = []\n" % (dist, dist))
             for k in points:
