@@ -1001,6 +1001,13 @@ static gboolean checkpoint_pass(const RecordOptions *o, const char *bdir, const 
     qemu_run_quit(r);
     stats->checkpoint_seconds = since(t0);
     stats->checkpoints = m->checkpoints->len;
+    if (!ok && error && g_error_matches(*error, REPLAYER_ERROR, REPLAYER_ERROR_DIVERGED)) {
+        /* the replay of what was just recorded went elsewhere */
+        GError *e = g_steal_pointer(error);
+        fail(error, RECORDER_ERROR_NONDETERMINISTIC, "determinism failure: %s", e->message);
+        g_error_free(e);
+        return FALSE;
+    }
     if (!ok) {
         g_prefix_error(error, "checkpoint pass: ");
         return FALSE;

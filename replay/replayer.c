@@ -260,12 +260,20 @@ gboolean replay_run_to(QemuRun *r, guint64 icount, int timeout_ms, GError **erro
     }
     if (!replay_read_clock(r, &now, NULL, error))
         return FALSE;
+    if (now != icount && !strcmp(st, "shutdown")) {
+        /* callers aim within the recording: it got further than this */
+        g_set_error(error, REPLAYER_ERROR, REPLAYER_ERROR_DIVERGED,
+                    "the replay shut down at icount %" G_GUINT64_FORMAT
+                    ", before icount %" G_GUINT64_FORMAT
+                    ", which the recording reached: it diverged",
+                    now, icount);
+        return FALSE;
+    }
     if (now != icount) {
         g_set_error(error, REPLAYER_ERROR, REPLAYER_ERROR_BAD_INPUT,
                     "replay stopped (%s) at icount %" G_GUINT64_FORMAT
-                    " instead of %" G_GUINT64_FORMAT "%s",
-                    st, now, icount,
-                    !strcmp(st, "shutdown") ? ": the recording ends before that" : "");
+                    " instead of %" G_GUINT64_FORMAT,
+                    st, now, icount);
         return FALSE;
     }
     return TRUE;

@@ -264,6 +264,21 @@ def body():
     bt.expect_rc(1, ["diverged", "byte %d" % pos, "between ckpt-0003 (icount %d) and ckpt-0004"
                      % c3["icount"]], "replay", div, env=env)
 
+    # a manifest that says the recording went further than its log: the
+    # replay shuts down before the last checkpoint, a divergence (exit 1)
+    longer = copy_bundle(bundle, d, "longer")
+    mm = json.loads(json.dumps(m))
+    last = mm["checkpoints"][-1]
+    extra = dict(last, name="ckpt-%04d" % (len(mm["checkpoints"]) + 1),
+                 icount=m["icount_end"] + 1000000, virtual_ns=m["virtual_ns_end"] + 4000000)
+    mm["checkpoints"].append(extra)
+    mm["icount_end"] = extra["icount"] + 1000000
+    mm["virtual_ns_end"] = extra["virtual_ns"] + 4000000
+    with open(os.path.join(longer, "manifest.json"), "w") as f:
+        json.dump(mm, f)
+    bt.expect_rc(1, ["shut down at icount %d" % m["icount_end"], "diverged"], "replay", longer,
+                 env=env)
+
     # another QEMU build recorded it
     other_q = copy_bundle(bundle, d, "other-qemu")
     mm = dict(m, qemu_version="0:0.0-other")
