@@ -493,6 +493,20 @@ char *qemu_proc_stderr_tail(QemuProc *p)
     return s;
 }
 
+char *qemu_proc_stderr_line(QemuProc *p, const char *needle)
+{
+    g_autofree char *s = NULL;
+    if (!p->stderr_path || !g_file_get_contents(p->stderr_path, &s, NULL, NULL))
+        return NULL;
+    const char *hit = strstr(s, needle);
+    if (!hit)
+        return NULL;
+    const char *from = hit;
+    while (from > s && from[-1] != '\n')
+        from--;
+    return g_strndup(from, strcspn(from, "\n"));
+}
+
 static void set_exited_error(QemuProc *p, GError **error, const char *what)
 {
     g_autofree char *tail = qemu_proc_stderr_tail(p);

@@ -116,6 +116,9 @@ void qemu_proc_shutdown(QemuProc *p, QmpClient *qmp);
 void qemu_proc_free(QemuProc *p);
 /* Last lines of QEMU's stderr file (g_free it), "" if none. */
 char *qemu_proc_stderr_tail(QemuProc *p);
+/* The first line of QEMU's stderr file that contains NEEDLE (g_free it), or
+ * NULL. */
+char *qemu_proc_stderr_line(QemuProc *p, const char *needle);
 /* Connects to QEMU's QMP server socket, retrying until TIMEOUT_MS while the
  * process is alive. */
 QmpClient *qemu_proc_connect_qmp(QemuProc *p, const char *socket_path, int timeout_ms,

@@ -93,7 +93,11 @@ QemuRun *restore_start(ReplayBundle *b, const RestorePoint *pt, const char *uart
     memset(ep, 0, sizeof(*ep));
     g_autofree char *feed = NULL;
     if (recorded_input) {
-        g_return_val_if_fail(b->m->has_uart_rx, NULL);
+        if (!b->m->has_uart_rx) {
+            g_set_error(error, BUNDLE_ERROR, BUNDLE_ERROR_CORRUPT,
+                        "%s has no uart-rx.log: its input cannot be fed again", b->bundle_dir);
+            return NULL;
+        }
         g_autofree char *p = g_build_filename(b->bundle_dir, b->m->uart_rx.file, NULL);
         feed = g_canonicalize_filename(p, NULL);
     }

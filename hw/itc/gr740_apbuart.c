@@ -447,19 +447,21 @@ static void apbuart_feed_fire(void *opaque)
     GR740APBUARTState *s = opaque;
     ApbuartFeed *e;
     int64_t icount = icount_get_raw();
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
 
     if (!s->rx_feed || s->rx_feed_next >= s->rx_feed->len) {
         return;
     }
     e = &g_array_index(s->rx_feed, ApbuartFeed, s->rx_feed_next++);
     trace_gr740_apbuart_feed(e->len, e->count, icount, e->icount);
-    if ((icount != (int64_t)e->icount || s->rx_count != e->count) &&
-        !s->feed_warned) {
+    if ((icount != (int64_t)e->icount || s->rx_count != e->count ||
+         now != e->clock_ns) && !s->feed_warned) {
         warn_report("gr740-apbuart: recorded input (byte %" PRIu64 " on) "
-                    "arrives at icount %" PRId64 " after %" PRIu64 " bytes; "
-                    "the recording had it at icount %" PRIu64 ": this run has "
-                    "left the recording", e->count, icount, s->rx_count,
-                    e->icount);
+                    "arrives at icount %" PRId64 ", %" PRId64 " ns, after "
+                    "%" PRIu64 " bytes; the recording had it at icount "
+                    "%" PRIu64 ", %" PRId64 " ns: this run has left the "
+                    "recording", e->count, icount, now, s->rx_count,
+                    e->icount, e->clock_ns);
         s->feed_warned = true;
     }
     apbuart_line_take(s, e->data, e->len);
@@ -515,13 +517,20 @@ static bool apbuart_feed_load(GR740APBUARTState *s, Error **errp)
     int64_t clock = 0;
     gsize size;
 
+    struct stat st;
+
     g_array_set_clear_func(feed, apbuart_feed_free);
+    if (stat(s->rx_feed_path, &st) == 0 && st.st_size > APBUART_FEED_MAX_FILE) {
+        error_setg(errp, "gr740-apbuart: rx-feed %s: larger than %d MiB",
+                   s->rx_feed_path, (int)(APBUART_FEED_MAX_FILE / MiB));
+        return false;
+    }
     if (!g_file_get_contents(s->rx_feed_path, &text, &size, &gerr)) {
         error_setg(errp, "gr740-apbuart: rx-feed: %s", gerr->message);
         g_error_free(gerr);
         return false;
     }
-    if (size > APBUART_FEED_MAX_FILE || strlen(text) != size) {
+    if (strlen(text) != size) {
         error_setg(errp, "gr740-apbuart: rx-feed %s: not an rx-log file",
                    s->rx_feed_path);
         return false;
@@ -720,32 +729,33 @@ static void apbuart_realize(DeviceState *dev, Error **errp)
                    APBUART_LINE_MAX, s->line_size);
         return;
     }
-    fifo8_create(&s->rx_fifo, s->fifo_size);
-    fifo8_create(&s->rx_line, s->line_size);
-    fifo8_create(&s->tx_fifo, s->fifo_size);
-    s->tx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, apbuart_tx_done, s);
-    s->rx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, apbuart_rx_done, s);
     if ((s->rx_log_path || s->rx_feed_path) && !icount_enabled()) {
         error_setg(errp, "gr740-apbuart: rx-log and rx-feed need -icount");
         return;
     }
-    if (s->rx_feed_path) {
-        if (!apbuart_feed_load(s, errp)) {
-            return;
-        }
-        s->feed_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, apbuart_feed_fire, s);
-        apbuart_feed_seek(s);
+    if (s->rx_feed_path && !apbuart_feed_load(s, errp)) {
+        return;
     }
     if (s->rx_log_path) {
         s->rx_log = fopen(s->rx_log_path, "w");
         if (!s->rx_log) {
             error_setg_errno(errp, errno, "gr740-apbuart: rx-log %s",
                              s->rx_log_path);
+            g_clear_pointer(&s->rx_feed, g_array_unref);
             return;
         }
         fprintf(s->rx_log, "# gr740-apbuart rx-log 1: COUNT ICOUNT "
                 "VIRTUAL_NS HEXBYTES\n");
         fflush(s->rx_log);
+    }
+    fifo8_create(&s->rx_fifo, s->fifo_size);
+    fifo8_create(&s->rx_line, s->line_size);
+    fifo8_create(&s->tx_fifo, s->fifo_size);
+    s->tx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, apbuart_tx_done, s);
+    s->rx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, apbuart_rx_done, s);
+    if (s->rx_feed) {
+        s->feed_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, apbuart_feed_fire, s);
+        apbuart_feed_seek(s);
     }
     qemu_chr_fe_set_handlers(&s->chr, apbuart_can_receive, apbuart_receive,
                              apbuart_event, NULL, s, NULL, true);

@@ -194,6 +194,18 @@ def body():
           "restore --no-recorded-input notes the input it does not feed: %s" % err)
     check(got != want, "without the recording's input the run is the same")
 
+    # (e2) a byte the recording did not have (an injected uart-rx fault)
+    # before the next recorded delivery: the run has left the recording, and
+    # itc says so
+    faults = os.path.join(d, "extra-byte.json")
+    with open(faults, "w") as f:
+        json.dump([{"kind": "uart-rx", "target": "apbuart0", "data": "0a",
+                    "icount": ck["icount"] + 1000}], f)
+    r, got, err = restore_to_end(bundle, ck["name"], os.path.join(d, "e2.uart"), env,
+                                 "--faults", faults)
+    check_eq(r["left_recording_input"], True, "left_recording_input after an extra input byte")
+    check("left the recording" in err, "itc restore does not repeat QEMU's warning: %s" % err)
+
     # (f) a damaged uart-rx.log is refused (exit 2); QEMU names a malformed
     # feed file and its line
     rx = os.path.join(bundle, "uart-rx.log")

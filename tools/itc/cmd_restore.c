@@ -133,8 +133,7 @@ int cmd_restore_main(int argc, char **argv)
     QemuRun *r = NULL;
     RecordFeeder *feeder = NULL;
     g_autofree char *reason = NULL;
-    g_autofree char *qemu_err = NULL; /* QEMU's stderr at the end */
-    const char *left = NULL;          /* its warning that the input left the recording */
+    g_autofree char *left = NULL; /* QEMU's warning that the input left the recording */
     guint64 icount = 0, vns = 0;
     gboolean stopped = FALSE;
     signal(SIGPIPE, SIG_IGN);
@@ -255,14 +254,9 @@ int cmd_restore_main(int argc, char **argv)
     record_feeder_stop(feeder);
     feeder = NULL;
     /* gr740-apbuart warns once when recorded input arrives off the recording */
-    qemu_err = qemu_proc_stderr_tail(r->proc);
-    left = feed ? strstr(qemu_err, "left the recording") : NULL;
-    if (left) {
-        const char *from = left;
-        while (from > qemu_err && from[-1] != '\n')
-            from--;
-        fprintf(stderr, "itc: warning: %.*s\n", (int)(strcspn(from, "\n")), from);
-    }
+    left = feed ? qemu_proc_stderr_line(r->proc, "left the recording") : NULL;
+    if (left)
+        fprintf(stderr, "itc: warning: %s\n", left);
     if (qemu_proc_alive(r->proc)) {
         stopped = qmp_client_call(r->qmp, "stop", NULL, NULL, 10000, NULL) &&
                   replay_read_clock(r, &icount, &vns, NULL);
