@@ -394,6 +394,8 @@ gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean
     RecordOptions o = {.until = until};
     g_autofree char *cpu = first_cpu_path(r);
     gint64 polled = 0; /* when QEMU was last polled */
+    if (progress)      /* QEMU runs: say so before the first poll */
+        progress(opaque, "record", 0, 0, 0);
     while (ok && !reason) {
         gboolean woke = FALSE;
         if (tick) {

@@ -168,8 +168,10 @@ def body():
     # extra QEMU arguments: kept in the manifest and given to the replay too;
     # the options itc sets itself (or that would change the run) are refused
     ex = os.path.join(d, "extra-args")
-    bt.ok("record", fswtest.FSW_ELF, "-o", ex, "--until", "icount:50000000", "--",
-          "-name", "itc-extra-args", env=env)
+    r = bt.ok("record", fswtest.FSW_ELF, "-o", ex, "--until", "icount:50000000", "--",
+              "-name", "itc-extra-args", env=env)
+    check("fault channel of this recording" in r.err,
+          "itc record does not announce its fault channel: %s" % r.err)
     with open(os.path.join(ex, "manifest.json")) as f:
         check_eq(json.load(f)["qemu_extra_args"], ["-name", "itc-extra-args"],
                  "manifest qemu_extra_args")
@@ -178,8 +180,10 @@ def body():
     for args, what in [(["-smp", "2"], "-smp 2"), (["--icount=shift=3"], "-icount"),
                        (["-machine", "leon3_generic"], "-machine"), (["-S"], "-S")]:
         bad_x = os.path.join(d, "extra-bad")
-        bt.expect_rc(2, ["extra QEMU argument", what.split()[0]], "record", fswtest.FSW_ELF,
-                     "-o", bad_x, "--until", "icount:1000000", "--", *args, env=env)
+        r = bt.expect_rc(2, ["extra QEMU argument", what.split()[0]], "record", fswtest.FSW_ELF,
+                         "-o", bad_x, "--until", "icount:1000000", "--", *args, env=env)
+        check("fault channel" not in r.err,
+              "a refused recording announces a fault channel (%s): %s" % (what, r.err))
         check(not os.path.exists(os.path.join(bad_x, "manifest.json")),
               "a refused recording leaves no bundle (%s)" % what)
     bt.check_no_stray_qemu(d, "itc record with extra arguments")

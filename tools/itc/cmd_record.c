@@ -88,11 +88,18 @@ static gboolean should_stop(void *opaque)
 typedef struct {
     gboolean tty;
     gint64 last_us;
+    const char *fault_sock; /* announced once the recording runs (NULL: not) */
 } Progress;
 
 static void progress(void *opaque, const char *phase, guint64 icount, guint64 vns, guint64 total)
 {
     Progress *p = opaque;
+    if (p->fault_sock) {
+        /* now that the options are checked and QEMU listens on it */
+        fprintf(stderr, "%sitc: fault channel of this recording: itc inject --recording %s ...\n",
+                p->tty && p->last_us ? "\r\033[K" : "", p->fault_sock);
+        p->fault_sock = NULL;
+    }
     if (!p->tty)
         return;
     gint64 now = g_get_monotonic_time();
@@ -221,10 +228,7 @@ int cmd_record_main(int argc, char **argv)
         }
         fault_sock = sock_path = g_build_filename(sock_dir, "faults.sock", NULL);
     }
-    if (!json)
-        fprintf(stderr, "itc: fault channel of this recording: itc inject --recording %s ...\n",
-                fault_sock);
-    Progress pr = {.tty = isatty(STDERR_FILENO)};
+    Progress pr = {.tty = isatty(STDERR_FILENO), .fault_sock = json ? NULL : fault_sock};
     RecordOptions o = {
         .inst = &inst,
         .fsw = fsw,
