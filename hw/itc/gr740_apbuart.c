@@ -516,7 +516,6 @@ static bool apbuart_feed_load(GR740APBUARTState *s, Error **errp)
     uint64_t count = 0, icount = 0;
     int64_t clock = 0;
     gsize size;
-
     struct stat st;
 
     g_array_set_clear_func(feed, apbuart_feed_free);

@@ -81,6 +81,16 @@ def strip_checkpoints(src, dst):
         json.dump(m, f, indent=2)
 
 
+def debug_batch_json(bundle, script, out, what):
+    """Run `itc debug BUNDLE --batch SCRIPT`; the JSON the script wrote to OUT."""
+    r = subprocess.run([ITC, "debug", bundle, "--batch", script, "--timeout", "3600"],
+                       capture_output=True, text=True)
+    if r.returncode != 0 or not os.path.exists(out):
+        sys.exit("rr_bench: itc debug%s failed: %s" % (what, r.stderr[-2000:]))
+    with open(out) as f:
+        return json.load(f)
+
+
 def reverse_latencies(d, bundle, points, name):
     """{point: seconds of one reverse-stepi from point}, timed inside GDB."""
     out = os.path.join(d, name + ".json")
@@ -92,12 +102,7 @@ def reverse_latencies(d, bundle, points, name):
             f.write("t = time.monotonic()\ngdb.execute('reverse-stepi', to_string=True)\n"
                     "R[%d] = time.monotonic() - t\n" % k)
         f.write("json.dump(R, open(%r, 'w'))\nend\n" % out)
-    r = subprocess.run([ITC, "debug", bundle, "--batch", script, "--timeout", "3600"],
-                       capture_output=True, text=True)
-    if r.returncode != 0 or not os.path.exists(out):
-        sys.exit("rr_bench: itc debug failed: %s" % r.stderr[-2000:])
-    with open(out) as f:
-        return {int(k): v for k, v in json.load(f).items()}
+    return {int(k): v for k, v in debug_batch_json(bundle, script, out, "").items()}
 
 
 def consecutive_reverse(d, bundle, points, steps=8):
@@ -119,12 +124,8 @@ def consecutive_reverse(d, bundle, points, steps=8):
                         "    gdb.execute('reverse-stepi', to_string=True)\n"
                         "    R[%d].append(time.monotonic() - t)\n" % (steps, dist))
         f.write("json.dump(R, open(%r, 'w'))\nend\n" % out)
-    r = subprocess.run([ITC, "debug", bundle, "--batch", script, "--timeout", "3600"],
-                       capture_output=True, text=True)
-    if r.returncode != 0 or not os.path.exists(out):
-        sys.exit("rr_bench: itc debug (consecutive reverse-stepi) failed: %s" % r.stderr[-2000:])
-    with open(out) as f:
-        return {int(k): v for k, v in json.load(f).items()}
+    return {int(k): v for k, v in
+            debug_batch_json(bundle, script, out, " (consecutive reverse-stepi)").items()}
 
 
 def debug_startup_seconds(d, bundle):
@@ -163,12 +164,7 @@ icount = int(gdb.execute("monitor itc_icount", to_string=True).split()[-1])
 json.dump(dict(fwd=fwd, rev=rev, icount=icount), open(%r, "w"))
 end
 """ % (end, out))
-    r = subprocess.run([ITC, "debug", bundle, "--batch", script, "--timeout", "3600"],
-                       capture_output=True, text=True)
-    if r.returncode != 0 or not os.path.exists(out):
-        sys.exit("rr_bench: itc debug (reverse-continue) failed: %s" % r.stderr[-2000:])
-    with open(out) as f:
-        return json.load(f)
+    return debug_batch_json(bundle, script, out, " (reverse-continue)")
 
 
 def paired_points(rnd, lo, hi, n):

@@ -153,25 +153,19 @@ int cmd_restore_main(int argc, char **argv)
     if (log_ok) {
         input_bytes = replay_log_input_from(&log, 0, pt.icount, &input_reads, &input_first);
         replay_log_summary_clear(&log);
-        if (input_bytes && feed)
+        const char *fate = feed    ? "): the live run gets them at the same instants "
+                                     "(--no-recorded-input: not)"
+                           : input ? "); this live run does not (--input replaces them)"
+                           : no_recorded_input
+                               ? "); this live run does not (--no-recorded-input)"
+                               : "); this live run does not (the bundle has no uart-rx.log: "
+                                 "recorded before itc kept one)";
+        if (input_bytes)
             fprintf(stderr,
-                    "itc: the recording's UART got %" G_GUINT64_FORMAT
+                    "itc: %sthe recording's UART got %" G_GUINT64_FORMAT
                     " input bytes at or after icount %" G_GUINT64_FORMAT
-                    " (%u reads, the first at icount %" G_GUINT64_FORMAT
-                    "): the live run gets them at the same instants (--no-recorded-input: "
-                    "not)\n",
-                    input_bytes, pt.icount, input_reads, input_first);
-        else if (input_bytes)
-            fprintf(stderr,
-                    "itc: note: the recording's UART got %" G_GUINT64_FORMAT
-                    " input bytes at or after icount %" G_GUINT64_FORMAT
-                    " (%u reads, the first at icount %" G_GUINT64_FORMAT
-                    "); this live run does not (%s)\n",
-                    input_bytes, pt.icount, input_reads, input_first,
-                    input               ? "--input replaces them"
-                    : no_recorded_input ? "--no-recorded-input"
-                                        : "the bundle has no uart-rx.log: recorded before "
-                                          "itc kept one");
+                    " (%u reads, the first at icount %" G_GUINT64_FORMAT "%s\n",
+                    feed ? "" : "note: ", input_bytes, pt.icount, input_reads, input_first, fate);
     } else {
         fprintf(
             stderr,
