@@ -810,7 +810,9 @@ static void add_run(SnapIngest *in, guint8 type, guint64 h, guint32 n, guint64 r
 static gboolean on_record(const SnapRecord *rec, gpointer user, GError **error)
 {
     SnapIngest *in = user;
-    if (rec->kind == SNAP_REC_RAM_ZERO && rec->raw_len == 9 * (gsize)rec->npages &&
+    /* zero-run records (ITC QEMU patch 0027) are kept as raw bytes */
+    if (rec->kind == SNAP_REC_RAM_ZERO && !(rec->ram_flags & SNAP_RAM_ZERO_RUN) &&
+        rec->raw_len == 9 * (gsize)rec->npages &&
         rec->raw[8] == 0) { /* 8-byte headers, fill byte 0 (a run: the parser checked) */
         add_run(in, OP_ZEROS, get_be(rec->raw, 8), rec->npages, 0);
         return TRUE;

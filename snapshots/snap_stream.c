@@ -22,6 +22,7 @@ enum {
     RAM_EOS = 0x10,
     RAM_CONTINUE = 0x20,
     RAM_MULTIFD_FLUSH = 0x200,
+    RAM_ZERO_RUN = SNAP_RAM_ZERO_RUN,
 };
 
 typedef enum { ST_HEADER, ST_TOP, ST_RAM, ST_RAM_FOOTER, ST_AFTER_EOF, ST_DONE } State;
@@ -418,7 +419,7 @@ static int step_ram(SnapStreamParser *p, GError **error)
         return emit(p, &rec, r.pos, error) ? 0 : BAD;
     }
     guint64 base = flags & ~(guint64)RAM_CONTINUE;
-    if (base != RAM_ZERO && base != RAM_PAGE)
+    if (base != RAM_ZERO && base != RAM_PAGE && base != (RAM_ZERO | RAM_ZERO_RUN))
         return fail(error, SNAP_STREAM_ERROR_UNSUPPORTED, p->offset,
                     "unsupported RAM flag combination"),
                BAD;
@@ -437,7 +438,15 @@ static int step_ram(SnapStreamParser *p, GError **error)
     rec.name = p->block;
     const guint8 *b;
     rec.npages = 1;
-    if (base == RAM_ZERO) {
+    if (base == (RAM_ZERO | RAM_ZERO_RUN)) { /* be32 n, fill byte 0 */
+        guint64 n;
+        if ((rc = rd_be(&r, 4, &n)) || (rc = rd_bytes(&r, 1, &b)))
+            return rc;
+        if (n == 0 || b[0] || rec.addr + n * SNAP_PAGE_SIZE < rec.addr)
+            return fail(error, SNAP_STREAM_ERROR_CORRUPT, p->offset, "bad run of zero pages"), BAD;
+        rec.kind = SNAP_REC_RAM_ZERO;
+        rec.npages = (guint32)n;
+    } else if (base == RAM_ZERO) {
         if ((rc = rd_bytes(&r, 1, &b)))
             return rc;
         rec.kind = SNAP_REC_RAM_ZERO;

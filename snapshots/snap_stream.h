@@ -9,6 +9,8 @@
 #define SNAP_PAGE_SIZE 4096u
 #define SNAP_MAX_SECTION (64u << 20)
 #define SNAP_MAX_VMDESC (16u << 20)
+/* RAM record flag of ITC QEMU's zero-run records (patch 0027) */
+#define SNAP_RAM_ZERO_RUN 0x400u
 
 typedef enum {
     SNAP_REC_HEADER,
@@ -40,7 +42,9 @@ typedef struct {
     guint64 ram_flags;
     /* RAM_PAGE: 1. RAM_ZERO: the pages from addr on that this record covers:
      * consecutive continuation records (8-byte header, fill byte 0) come as
-     * one record, raw_len 9 bytes per page. */
+     * one record, raw_len 9 bytes per page; so does a zero-run record (flag
+     * 0x400, ITC QEMU patch 0027: header, be32 npages, fill byte 0), whose
+     * raw_len is its header's + 5. */
     guint32 npages;
 } SnapRecord;
 

@@ -35,6 +35,7 @@
 #include "system/qtest.h"
 #include "system/reset.h"
 #include "system/replay.h"
+#include "migration/misc.h"
 #include "qapi/visitor.h"
 #include "elf.h"
 #include "trace.h"
@@ -85,6 +86,7 @@ struct GR740MachineState {
     ItcCheckpoints checkpoints; /* checkpoint-every/-dir (itc_checkpoint.c) */
     char *uart_rx_log;          /* APBUART0 rx-log (gr740_apbuart.c) */
     char *uart_rx_feed;         /* APBUART0 rx-feed */
+    bool zero_run_records;      /* snapshot-zero-runs (patch 0027) */
 };
 
 /*
@@ -700,6 +702,22 @@ static void gr740_set_reverse_snapshots(Object *obj, Visitor *v,
     }
 }
 
+static bool gr740_get_zero_runs(Object *obj, Error **errp)
+{
+    return GR740_MACHINE(obj)->zero_run_records;
+}
+
+static void gr740_set_zero_runs(Object *obj, bool value, Error **errp)
+{
+    GR740_MACHINE(obj)->zero_run_records = value;
+    ram_set_zero_run_records(value);
+}
+
+static void gr740_machine_instance_init(Object *obj)
+{
+    gr740_set_zero_runs(obj, true, NULL);
+}
+
 static void gr740_machine_class_init(ObjectClass *oc, void *data)
 {
     MachineClass *mc = MACHINE_CLASS(oc);
@@ -722,6 +740,12 @@ static void gr740_machine_class_init(ObjectClass *oc, void *data)
         "the nearest snapshot, after another reverse step there, first "
         "saves a snapshot this many instructions before its target "
         "(0: never)");
+    object_class_property_add_bool(oc, "snapshot-zero-runs",
+                                   gr740_get_zero_runs, gr740_set_zero_runs);
+    object_class_property_set_description(oc, "snapshot-zero-runs",
+        "snapshots send a run of pages known to be zero as one record "
+        "(only this QEMU loads them; off: one record per page, as "
+        "upstream)");
     object_class_property_add_str(oc, "uart-rx-log", gr740_get_uart_rx_log,
                                   gr740_set_uart_rx_log);
     object_class_property_set_description(oc, "uart-rx-log",
@@ -738,6 +762,7 @@ static const TypeInfo gr740_machine_info = {
     .name = TYPE_GR740_MACHINE,
     .parent = TYPE_MACHINE,
     .instance_size = sizeof(GR740MachineState),
+    .instance_init = gr740_machine_instance_init,
     .class_init = gr740_machine_class_init,
 };
 

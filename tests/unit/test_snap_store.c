@@ -143,6 +143,74 @@ static void test_roundtrip_and_dedup(void)
 /* Deferred sync (a recording's store): the same snapshots, complete after
  * snap_store_sync() and a reopen; no temporary file left; a sync of a store
  * whose directory is gone fails naming it. */
+/* A RAM block "blkx" of zero-run records (ITC QEMU patch 0027: header,
+ * be32 npages, fill byte 0; the first one names the block and is as long as
+ * two zero-page records), with zero-page records and a page between them. */
+static GByteArray *zero_run_stream(guint32 run)
+{
+    GByteArray *b = g_byte_array_new();
+    be(b, 4, 0x5145564d);
+    be(b, 4, 3);
+    be(b, 1, 0x01);
+    be(b, 4, 1);
+    str(b, "ram");
+    be(b, 4, 0);
+    be(b, 4, 4);
+    be(b, 8, 0x100000 | 0x4);
+    str(b, "blkx");
+    be(b, 8, 0x100000);
+    be(b, 8, 0x10);
+    be(b, 1, 0x7e);
+    be(b, 4, 1);
+    be(b, 1, 0x03);
+    be(b, 4, 1);
+    be(b, 8, 0x0 | 0x402); /* names the block: 8 + 1 + 4 + 5 bytes */
+    str(b, "blkx");
+    be(b, 4, 2);
+    be(b, 1, 0);
+    be(b, 8, 0x2000 | 0x22); /* two zero-page records */
+    be(b, 1, 0);
+    be(b, 8, 0x3000 | 0x22);
+    be(b, 1, 0);
+    guint8 page[4096];
+    memset(page, 0x5a, sizeof page);
+    be(b, 8, 0x4000 | 0x28);
+    g_byte_array_append(b, page, sizeof page);
+    be(b, 8, 0x5000 | 0x422);
+    be(b, 4, run);
+    be(b, 1, 0);
+    be(b, 8, 0x10);
+    be(b, 1, 0x7e);
+    be(b, 4, 1);
+    be(b, 1, 0);
+    return b;
+}
+
+/* Zero-run records are kept as they are: exports are byte-identical, the
+ * pages in between are still stored once. */
+static void test_zero_run_records(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("snapstore-XXXXXX", NULL);
+    GError *e = NULL;
+    SnapStore *s = snap_store_open(dir, &e);
+    g_assert_no_error(e);
+    g_autoptr(GByteArray) a = zero_run_stream(0xfb), b = zero_run_stream(2);
+    g_autofree char *ia = ingest(s, a, &e);
+    g_assert_no_error(e);
+    g_autofree char *ib = ingest(s, b, &e);
+    g_assert_no_error(e);
+    g_autoptr(GByteArray) xa = export(s, ia, &e), xb = export(s, ib, &e);
+    g_assert_no_error(e);
+    g_assert_cmpmem(xa->data, xa->len, a->data, a->len);
+    g_assert_cmpmem(xb->data, xb->len, b->data, b->len);
+    SnapStats st;
+    g_assert_true(snap_store_stats(s, &st, &e));
+    g_assert_cmpuint(st.unique_pages, ==, 1);
+    snap_store_close(s);
+    g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+    g_assert_cmpint(system(rm), ==, 0);
+}
+
 static void test_deferred_sync(void)
 {
     g_autofree char *dir = g_dir_make_tmp("snapstore-XXXXXX", NULL);
@@ -484,6 +552,7 @@ int main(int argc, char **argv)
     g_test_add_func("/snap_store/roundtrip_and_dedup", test_roundtrip_and_dedup);
     g_test_add_func("/snap_store/rejects_bad_stream", test_rejects_bad_stream_without_snapshot);
     g_test_add_func("/snap_store/deferred_sync", test_deferred_sync);
+    g_test_add_func("/snap_store/zero_run_records", test_zero_run_records);
     g_test_add_func("/snap_store/delta_manifests", test_delta_manifests);
     g_test_add_func("/snap_store/damaged_block", test_damaged_block);
     g_test_add_func("/snap_store/gc_drops_dead_blocks", test_gc_drops_dead_blocks);

@@ -220,6 +220,7 @@ typedef struct {
     GArray *runs;      /* guint64 pairs: addr, npages */
     guint64 fill_page; /* the page with fill byte 0x11 */
     int records;
+    gboolean last_was_run; /* the last record was a zero-run record */
 } ZeroSeen;
 
 static gboolean on_zero(const SnapRecord *r, gpointer user, GError **error)
@@ -236,7 +237,14 @@ static gboolean on_zero(const SnapRecord *r, gpointer user, GError **error)
         s->fill_page = r->addr;
         return TRUE;
     }
-    if (r->npages > 1) /* 9 bytes a page, each header its page's */
+    gboolean run_record = (r->ram_flags & SNAP_RAM_ZERO_RUN) != 0;
+    if (run_record) { /* header (+ block name), be32 npages, fill byte */
+        gsize hl = r->ram_flags & 0x20 ? 8 : 8 + 1 + strlen(r->name);
+        g_assert_cmpuint(r->raw_len, ==, hl + 5);
+        g_assert_cmpuint((guint32)r->raw[hl] << 24 | r->raw[hl + 1] << 16 | r->raw[hl + 2] << 8 |
+                             r->raw[hl + 3],
+                         ==, r->npages);
+    } else if (r->npages > 1) /* 9 bytes a page, each header its page's */
         for (guint32 i = 0; i < r->npages; i++) {
             g_assert_cmpuint(r->raw_len, ==, 9 * r->npages);
             guint64 h = 0;
@@ -248,13 +256,14 @@ static gboolean on_zero(const SnapRecord *r, gpointer user, GError **error)
     guint64 run[2] = {r->addr, r->npages};
     GArray *a = s->runs;
     /* a run split by the end of a feed continues the previous record */
-    if (a->len &&
+    if (a->len && !run_record && !s->last_was_run &&
         g_array_index(a, guint64, a->len - 2) + 0x1000 * g_array_index(a, guint64, a->len - 1) ==
             run[0] &&
-        run[0] != 0x1000 && run[0] != 0x8000 && run[0] != 0xb000)
+        run[0] != 0x1000 && run[0] != 0x8000 && run[0] != 0xb000 && run[0] != 0x11000)
         g_array_index(a, guint64, a->len - 1) += run[1];
     else
         g_array_append_vals(a, run, 2);
+    s->last_was_run = run_record;
     return TRUE;
 }
 
@@ -265,7 +274,7 @@ static void test_zero_page_runs(void)
     const guint64 want[] = {0x0, 1, 0x1000, 5, 0x8000, 2, 0xb000, 3};
     gsize chunks[] = {st->len, 1, 7, 20};
     for (gsize c = 0; c < G_N_ELEMENTS(chunks); c++) {
-        ZeroSeen s = {g_byte_array_new(), g_array_new(FALSE, FALSE, sizeof(guint64)), 0, 0};
+        ZeroSeen s = {g_byte_array_new(), g_array_new(FALSE, FALSE, sizeof(guint64)), 0, 0, FALSE};
         parse_chunked(st, chunks[c], on_zero, &s);
         g_assert_cmpuint(s.raw->len, ==, st->len);
         g_assert_true(memcmp(s.raw->data, st->data, st->len) == 0);
@@ -467,11 +476,68 @@ static void test_footer_lookalike_invalid_next(void)
     g_byte_array_free(w.b, TRUE);
 }
 
+/* ITC QEMU's zero-run records (patch 0027, flag 0x400): one naming the
+ * block, one continuing it, then a bad one (COUNT pages, fill byte FILL). */
+static GByteArray *build_zero_run_records(guint32 count, guint8 fill)
+{
+    Builder w = {g_byte_array_new()};
+    stream_header(&w);
+    ram_start(&w, 0x100000);
+    be(&w, 8, 0x0000 | 0x402);
+    str(&w, "blk");
+    be(&w, 4, 16);
+    u8(&w, 0);
+    be(&w, 8, 0x11000 | 0x2 | 0x20); /* a page record between */
+    u8(&w, 0);
+    be(&w, 8, 0x12000 | 0x422);
+    be(&w, 4, 0x100000 / 0x1000 - 0x12);
+    u8(&w, 0);
+    be(&w, 8, 0x40000 | 0x422);
+    be(&w, 4, count);
+    u8(&w, fill);
+    be(&w, 8, 0x10);
+    footer(&w, 2);
+    eof_vmdesc(&w);
+    return w.b;
+}
+
+static void test_zero_run_records(void)
+{
+    g_autoptr(GByteArray) st = build_zero_run_records(3, 0);
+    const guint64 want[] = {0x0, 16, 0x11000, 1, 0x12000, 0xee, 0x40000, 3};
+    gsize chunks[] = {st->len, 1, 5};
+    for (gsize c = 0; c < G_N_ELEMENTS(chunks); c++) {
+        ZeroSeen s = {g_byte_array_new(), g_array_new(FALSE, FALSE, sizeof(guint64)), 0, 0, FALSE};
+        parse_chunked(st, chunks[c], on_zero, &s);
+        /* the records' bytes are the stream's, each run record is one record */
+        g_assert_cmpuint(s.raw->len, ==, st->len);
+        g_assert_true(memcmp(s.raw->data, st->data, st->len) == 0);
+        g_assert_cmpint(s.records, ==, 4);
+        g_assert_cmpuint(s.runs->len, ==, G_N_ELEMENTS(want));
+        for (guint i = 0; i < s.runs->len; i++)
+            g_assert_cmphex(g_array_index(s.runs, guint64, i), ==, want[i]);
+        g_byte_array_free(s.raw, TRUE);
+        g_array_free(s.runs, TRUE);
+    }
+    /* a run of no pages, or with a fill byte other than 0, is corrupt */
+    const guint32 counts[] = {0, 3};
+    const guint8 fills[] = {0, 7};
+    for (gsize i = 0; i < G_N_ELEMENTS(counts); i++) {
+        g_autoptr(GByteArray) bad = build_zero_run_records(counts[i], fills[i]);
+        GError *e = NULL;
+        g_assert_false(parse_all(bad->data, bad->len, &e));
+        g_assert_error(e, SNAP_STREAM_ERROR, SNAP_STREAM_ERROR_CORRUPT);
+        g_assert_true(strstr(e->message, "run of zero pages") != NULL);
+        g_clear_error(&e);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/snap_stream/every_section_and_flag", test_every_section_and_flag);
     g_test_add_func("/snap_stream/zero_page_runs", test_zero_page_runs);
+    g_test_add_func("/snap_stream/zero_run_records", test_zero_run_records);
     g_test_add_func("/snap_stream/truncation_rejected", test_truncation_rejected);
     g_test_add_func("/snap_stream/bad_magic_version_flags", test_bad_magic_version_flags);
     g_test_add_func("/snap_stream/random_flips_never_crash", test_random_flips_never_crash);
