@@ -14,6 +14,7 @@
 # Reverse execution itself is GDB's: reverse-stepi, reverse-step,
 # reverse-next, reverse-continue, reverse-finish; watchpoints and
 # breakpoints work in both directions.
+import os
 import re
 
 import gdb
@@ -30,6 +31,24 @@ def itc_icount():
     if not m:
         raise gdb.GdbError("itc: unexpected answer to itc_icount: %r" % out)
     return int(m.group(1))
+
+
+def _continue_quietly():
+    """GDB's "continue" to the replay break QEMU has set, without GDB's
+    "Program received signal SIGINT" for the stop at it: GDB prints that
+    past to_string, and "handle SIGINT noprint" would not stop there.  GDB's
+    standard output goes to /dev/null meanwhile; errors still raise."""
+    gdb.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        gdb.execute("continue", to_string=True)
+    finally:
+        gdb.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
 
 
 def _flush_caches():
@@ -77,7 +96,7 @@ breakpoints and watchpoints are suspended meanwhile."""
             for b in suspended:
                 b.enabled = False
             try:
-                gdb.execute("continue", to_string=True)
+                _continue_quietly()
             finally:
                 for b in suspended:
                     b.enabled = True

@@ -19,7 +19,10 @@ ITC_BENCH_RR_EVERY instructions (2.5e7).  Then:
     (5) alternating runs;
   * replay-log density in bytes per 1000 instructions (zstd);
   * eight reverse-stepi in a row from the same points, with QEMU leaving a
-    snapshot behind consecutive reverse steps (patch 0025) and without.
+    snapshot behind consecutive reverse steps (patch 0025) and without;
+  * the issue's ratio target, at 1e9 instructions (ITC_BENCH_RR_RATIO_ICOUNT):
+    a recording of that length, reverse-stepi at the same seeded random
+    points with its checkpoints and with the start snapshot only.
 """
 import json
 import os
@@ -44,6 +47,10 @@ EVERY = int(float(os.environ.get("ITC_BENCH_RR_EVERY", "2.5e7")))
 REPEAT = int(os.environ.get("ITC_BENCH_RR_REPEAT", "5"))
 # a second, long recording for latency vs trace length (0: skip)
 LONG = int(float(os.environ.get("ITC_BENCH_RR_LONG", "1e10")))
+# the issue's ratio target is at 1e9 instructions: a recording of that
+# length, the same random points with its checkpoints and start-only (0: skip)
+AT_1E9 = int(float(os.environ.get("ITC_BENCH_RR_RATIO_ICOUNT", "1e9")))
+AT_1E9_POINTS = int(os.environ.get("ITC_BENCH_RR_RATIO_POINTS", "12"))
 
 
 def row(name, ratio, details):
@@ -283,10 +290,37 @@ def main():
             statistics.median([ours[k] for k in late]) /
             statistics.median([ours[k] for k in early]),
             "flat in recording length: target <= 2")
+        if AT_1E9:
+            ratio_at(d, AT_1E9, AT_1E9_POINTS)
         if LONG:
             long_run(d)
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def ratio_at(d, icount, n):
+    """Reverse-stepi at N seeded random points of a recording of ICOUNT
+    instructions, from its checkpoints and from the start snapshot only, at
+    the same points: the ratio of the p50s and of the means (a reverse step
+    costs a fixed part plus the replay from the snapshot before it, so the
+    means compare the two set-ups over the same positions)."""
+    bundle = os.path.join(d, "ratio")
+    rec = record(bundle, icount)
+    rnd = random.Random(3)
+    points = sorted(rnd.randrange(icount // 100, icount - 10) for _ in range(n))
+    ours = reverse_latencies(d, bundle, points, "ratio-ckpt")
+    start_only = os.path.join(d, "ratio-start-only")
+    strip_checkpoints(bundle, start_only)
+    theirs = reverse_latencies(d, start_only, points, "ratio-start")
+    o = [ours[k] for k in points]
+    t = [theirs[k] for k in points]
+    row("reverse-stepi at %.0e: start snapshot only / itc (p50)" % icount,
+        statistics.median(t) / statistics.median(o),
+        "%d points, the same for both: itc p50 %.1f ms p99 %.1f ms mean %.1f ms; start-only "
+        "p50 %.0f ms mean %.0f ms (ratio of means %.1f); checkpoints every %.2g; target >= 50"
+        % (n, 1000 * statistics.median(o), 1000 * pct(o, 0.99), 1000 * statistics.mean(o),
+           1000 * statistics.median(t), 1000 * statistics.mean(t),
+           statistics.mean(t) / statistics.mean(o), EVERY))
 
 
 def long_run(d):

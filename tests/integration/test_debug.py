@@ -177,8 +177,13 @@ end
         body += "itc-goto %d\npython RESULTS['goto%d'] = dict(icount=itc_now(), regs=itc_regs())\n" % (k, k)
         body += ("itc-goto %d\nreverse-stepi\n"
                  "python RESULTS['rsi%d'] = dict(icount=itc_now(), regs=itc_regs())\n" % (k + 1, k))
-    rev, _ = debug_batch(d, moved, "reverse", body, env)
+    rev, rev_out = debug_batch(d, moved, "reverse", body, env)
     check(rev["fatal"] > max(points), "the fatal trap (icount %d) is after all points" % rev["fatal"])
+    # itc-goto's stop at its replay break is not reported as a signal
+    check("SIGINT" not in rev_out,
+          "itc-goto prints a SIGINT: %r" % rev_out[max(0, rev_out.find("SIGINT") - 300):][:600])
+    went = [k for k in points if k not in run_back][0]
+    check("icount %d" % went in rev_out, "itc-goto %d prints where it arrived" % went)
     for k in run_back:
         got = rev["back%d" % k]
         check_eq(got["icount"], k, "consecutive reverse-stepi from %d: position" % far)
