@@ -84,6 +84,8 @@ struct SnapStore {
     GQueue *body_order;
     GHashTable *infos; /* snapshot id -> SnapInfo of its manifest as read (manifests_by_age);
                           forgotten when this store writes or removes that manifest */
+    GArray *by_age;    /* deferred sync: SnapInfo of every manifest, oldest first, kept up
+                          to date by this store's ingests (NULL: read the directory) */
     guint8 zero_hash[HASH_LEN];
     /* zstd contexts kept between ingests: a new one allocates and clears
      * its tables (MBs at the manifests' level 7) at its first frame */
@@ -485,6 +487,7 @@ void snap_store_close(SnapStore *s)
     g_hash_table_destroy(s->bodies);
     g_queue_free_full(s->body_order, g_free);
     g_hash_table_destroy(s->infos);
+    g_clear_pointer(&s->by_age, g_array_unref);
     g_hash_table_destroy(s->pages);
     g_hash_table_destroy(s->pack_names);
     g_ptr_array_free(s->packs, TRUE);
@@ -1251,6 +1254,21 @@ static GByteArray *manifest_bytes(SnapStore *s, const ManifestFields *f, const g
     return ba;
 }
 
+static gint by_created(gconstpointer a, gconstpointer b)
+{
+    const SnapInfo *x = a, *y = b;
+    if (x->created != y->created)
+        return x->created < y->created ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+/* The list manifests_by_age() keeps is out of date (a manifest removed or
+ * rewritten): the next one reads the directory again. */
+static void forget_by_age(SnapStore *s)
+{
+    g_clear_pointer(&s->by_age, g_array_unref);
+}
+
 static gboolean manifest_write(SnapStore *s, const ManifestFields *f, const guint8 *body, gsize len,
                                const char *parent, GBytes *parent_body, GError **error)
 {
@@ -1259,13 +1277,21 @@ static gboolean manifest_write(SnapStore *s, const ManifestFields *f, const guin
         return FALSE;
     g_autofree char *name = g_strdup_printf("%s.snap", f->id);
     g_hash_table_remove(s->infos, f->id);
+    forget_by_age(s);
     return write_atomic(s->snapdir, name, m->data, m->len, error);
 }
 
-/* Headers of every readable manifest, oldest first. Unreadable ones are
- * skipped (verify reports them). */
+/* Headers of every readable manifest, oldest first (SnapInfo.created holds
+ * the creation time in microseconds here). Unreadable ones are skipped
+ * (verify reports them).  A store filling in one go (deferred sync: this
+ * process's alone meanwhile) keeps the list between its ingests rather
+ * than reading the directory for each: an ingest then costs the same at
+ * the 400th checkpoint as at the first (it took 0.7 ms at the 25th and
+ * 1.35 ms at the 175th). */
 static GArray *manifests_by_age(SnapStore *s)
 {
+    if (s->by_age)
+        return g_array_copy(s->by_age);
     g_autoptr(GPtrArray) ids = list_dir(s->snapdir, ".snap");
     GArray *out = g_array_new(FALSE, FALSE, sizeof(SnapInfo));
     for (guint i = 0; i < ids->len; i++) {
@@ -1282,15 +1308,30 @@ static GArray *manifests_by_age(SnapStore *s)
         }
         g_array_append_val(out, *info);
     }
+    g_array_sort(out, by_created);
+    if (s->defer_sync)
+        s->by_age = g_array_copy(out);
     return out;
 }
 
-static gint by_created(gconstpointer a, gconstpointer b)
+/* A manifest this store has just written, into the kept list (if any). */
+static void add_by_age(SnapStore *s, const char *id, guint64 created_us, const guint8 *manifest)
 {
-    const SnapInfo *x = a, *y = b;
-    if (x->created != y->created)
-        return x->created < y->created ? -1 : 1;
-    return strcmp(x->id, y->id);
+    if (!s->by_age)
+        return;
+    SnapInfo info = {.created = created_us};
+    g_strlcpy(info.id, id, sizeof info.id);
+    if (!all_zero(manifest + 80, HASH_LEN)) { /* a delta: its parent */
+        g_autofree char *parent = hex(manifest + 80, HASH_LEN);
+        g_strlcpy(info.parent, parent, sizeof info.parent);
+    }
+    for (guint i = 0; i < s->by_age->len; i++)
+        if (!strcmp(g_array_index(s->by_age, SnapInfo, i).id, id)) {
+            g_array_remove_index(s->by_age, i);
+            break;
+        }
+    g_array_append_val(s->by_age, info);
+    g_array_sort(s->by_age, by_created);
 }
 
 static const SnapInfo *find_info(GArray *l, const char *id)
@@ -1311,7 +1352,6 @@ static const SnapInfo *find_info(GArray *l, const char *id)
 static gboolean pick_parent(SnapStore *s, const char *id, char out[33])
 {
     g_autoptr(GArray) l = manifests_by_age(s);
-    g_array_sort(l, by_created);
     for (guint i = 0; i < l->len; i++)
         if (!strcmp(g_array_index(l, SnapInfo, i).id, id)) {
             g_array_remove_index(l, i);
@@ -1478,6 +1518,7 @@ static char *commit(SnapIngest *in, GError **error)
         unlink_free(stmp);
         return NULL;
     }
+    add_by_age(in->s, id, f.created_us, mb->data);
     g_free(itmp);
     g_free(stmp);
     return g_steal_pointer(&id);
@@ -1774,6 +1815,7 @@ gboolean snap_store_remove(SnapStore *s, const char *id, GError **error)
     manifest_clear(&victim);
     g_hash_table_remove(s->bodies, id);
     g_hash_table_remove(s->infos, id);
+    forget_by_age(s);
     if (unlink(path) < 0)
         return io_fail(error, path, "cannot remove");
     return TRUE;

@@ -546,6 +546,60 @@ static void test_gc_drops_dead_blocks(void)
     g_assert_cmpint(system(cmd), ==, 0);
 }
 
+/* A store filling with deferred sync keeps its list of manifests between
+ * ingests instead of reading the directory: it must pick the same delta
+ * parents as a store that reads it, across the skip-delta groups (every
+ * 32nd), a stream ingested again and a removal. */
+static void test_deferred_parents(void)
+{
+    GError *e = NULL;
+    g_autofree char *dir_a = g_dir_make_tmp("snapstore-XXXXXX", NULL);
+    g_autofree char *dir_b = g_dir_make_tmp("snapstore-XXXXXX", NULL);
+    SnapStore *a = snap_store_open(dir_a, &e), *b = snap_store_open(dir_b, &e);
+    g_assert_no_error(e);
+    snap_store_defer_sync(b);
+    g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+    for (int i = 0; i < 70; i++) {
+        g_autoptr(GByteArray) st = stream(4, i == 40 ? 7 : 3 * i); /* 40: 7 again */
+        g_autofree char *ia = ingest(a, st, &e);
+        g_assert_no_error(e);
+        g_autofree char *ib = ingest(b, st, &e);
+        g_assert_no_error(e);
+        g_assert_cmpstr(ia, ==, ib);
+        g_ptr_array_add(ids, g_strdup(ia));
+        if (i == 50) { /* a removal in the middle of a chain */
+            g_assert_true(snap_store_remove(a, ids->pdata[45], &e));
+            g_assert_true(snap_store_remove(b, ids->pdata[45], &e));
+            g_assert_no_error(e);
+        }
+    }
+    g_assert_true(snap_store_sync(b, &e));
+    GArray *la = snap_store_list(a, &e), *lb = snap_store_list(b, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(la->len, ==, lb->len);
+    guint deltas = 0;
+    for (guint i = 0; i < la->len; i++) {
+        const SnapInfo *x = &g_array_index(la, SnapInfo, i);
+        const SnapInfo *y = info(lb, x->id);
+        g_assert_nonnull(y);
+        g_assert_cmpstr(x->parent, ==, y->parent);
+        deltas += x->parent[0] != 0;
+    }
+    g_assert_cmpuint(deltas, >, 60);
+    g_array_free(la, TRUE);
+    g_array_free(lb, TRUE);
+    for (guint i = 0; i < ids->len; i++) {
+        if (i == 45)
+            continue;
+        g_autoptr(GByteArray) st = stream(4, i == 40 ? 7 : 3 * i);
+        exports_equal(b, ids->pdata[i], st);
+    }
+    snap_store_close(a);
+    snap_store_close(b);
+    g_autofree char *rm = g_strdup_printf("rm -rf '%s' '%s'", dir_a, dir_b);
+    g_assert_cmpint(system(rm), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -554,6 +608,7 @@ int main(int argc, char **argv)
     g_test_add_func("/snap_store/deferred_sync", test_deferred_sync);
     g_test_add_func("/snap_store/zero_run_records", test_zero_run_records);
     g_test_add_func("/snap_store/delta_manifests", test_delta_manifests);
+    g_test_add_func("/snap_store/deferred_parents", test_deferred_parents);
     g_test_add_func("/snap_store/damaged_block", test_damaged_block);
     g_test_add_func("/snap_store/gc_drops_dead_blocks", test_gc_drops_dead_blocks);
     return g_test_run();
