@@ -128,8 +128,13 @@ struct SnapIngest {
     guint64 stream_len, pages;
     Block *blk;               /* being filled */
     GAsyncQueue *todo, *done; /* to the compressor / back for reuse */
-    GThread *worker;
+    GThread *worker;          /* the compressor (NULL: inline_zstd) */
+    gboolean started;         /* the pack is open */
+    gboolean inline_zstd;     /* compression in the ingest's own thread */
     gboolean ended, blocks_done;
+    ZSTD_CCtx *cctx; /* the compressor's, while it runs */
+    guint8 *cbuf;
+    gsize cap;
     /* compressor state: written only by the worker until it is joined */
     GArray *blocks;                 /* BlockLoc */
     guint64 pack_off, pack_flushed; /* written / writeback started */
@@ -582,58 +587,93 @@ static const guint8 *get_page(SnapStore *s, guint pack, guint32 ord, GError **er
 
 /* ---- ingest ---- */
 
+/* The compressor's zstd context and output buffer (one ingest at a time
+ * has the store's context). */
+static void compressor_begin(SnapIngest *in)
+{
+    in->cctx = g_atomic_pointer_exchange(&in->s->block_cctx, NULL);
+    if (in->cctx)
+        ZSTD_CCtx_reset(in->cctx, ZSTD_reset_session_and_parameters);
+    else
+        in->cctx = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(in->cctx, ZSTD_c_compressionLevel, in->level);
+    in->cap = BLOCK_HDR + ZSTD_compressBound(BLOCK_BYTES);
+    in->cbuf = g_malloc(in->cap);
+}
+
+/* Block B compressed and appended to the pack. */
+static void compressor_block(SnapIngest *in, const Block *b)
+{
+    if (in->werr)
+        return;
+    guint8 *cbuf = in->cbuf;
+    size_t c = ZSTD_compress2(in->cctx, cbuf + BLOCK_HDR, in->cap - BLOCK_HDR, b->data,
+                              (gsize)b->npages * SNAP_PAGE_SIZE);
+    if (ZSTD_isError(c)) {
+        g_set_error(&in->werr, SNAP_STORE_ERROR, SNAP_STORE_ERROR_IO, "zstd: %s",
+                    ZSTD_getErrorName(c));
+        return;
+    }
+    put_be(cbuf, 4, b->npages);
+    put_be(cbuf + 4, 4, c);
+    put_be(cbuf + 8, 8, XXH3_64bits(cbuf + BLOCK_HDR, c));
+    BlockLoc loc = {in->pack_off, c, b->npages, 0, 0};
+    if (!write_all(in->fd, cbuf, BLOCK_HDR + c))
+        io_fail(&in->werr, in->pack_tmp, "cannot write");
+    g_array_append_val(in->blocks, loc);
+    in->pack_off += BLOCK_HDR + c;
+    /* start writeback of each MiB now: the final fsync then has
+     * little left to do (not per block: each call is a disk
+     * request, a VM exit on virtio, for a few KB here) */
+    if (!in->s->defer_sync && in->pack_off - in->pack_flushed >= WRITEBACK_BYTES) {
+        sync_file_range(in->fd, in->pack_flushed, in->pack_off - in->pack_flushed,
+                        SYNC_FILE_RANGE_WRITE);
+        in->pack_flushed = in->pack_off;
+    }
+}
+
+/* After the last block: the pack synced, the context back to the store. */
+static void compressor_end(SnapIngest *in)
+{
+    if (!in->werr && !in->s->defer_sync && fsync(in->fd) < 0)
+        io_fail(&in->werr, in->pack_tmp, "cannot sync");
+    g_clear_pointer(&in->cbuf, g_free);
+    /* back to the store for the next ingest (freed if another is there) */
+    if (!g_atomic_pointer_compare_and_exchange(&in->s->block_cctx, NULL, in->cctx))
+        ZSTD_freeCCtx(in->cctx);
+    in->cctx = NULL;
+}
+
+/* One block from the queue (the end marker: the end); FALSE after the end. */
+static gboolean compressor_step(SnapIngest *in, Block *b)
+{
+    if (b->end) {
+        compressor_end(in);
+        g_async_queue_push(in->done, b);
+        return FALSE;
+    }
+    compressor_block(in, b);
+    g_async_queue_push(in->done, b);
+    return TRUE;
+}
+
+/* The compressor thread: the pack's data is synced there, while the main
+ * thread writes the manifest. */
 static gpointer compressor(gpointer u)
 {
     SnapIngest *in = u;
-    ZSTD_CCtx *cctx = g_atomic_pointer_exchange(&in->s->block_cctx, NULL);
-    if (cctx)
-        ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
-    else
-        cctx = ZSTD_createCCtx();
-    ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, in->level);
-    gsize cap = BLOCK_HDR + ZSTD_compressBound(BLOCK_BYTES);
-    guint8 *cbuf = g_malloc(cap);
-    for (;;) {
-        Block *b = g_async_queue_pop(in->todo);
-        if (b->end) {
-            g_async_queue_push(in->done, b);
-            break;
-        }
-        if (!in->werr) {
-            size_t c = ZSTD_compress2(cctx, cbuf + BLOCK_HDR, cap - BLOCK_HDR, b->data,
-                                      (gsize)b->npages * SNAP_PAGE_SIZE);
-            if (ZSTD_isError(c)) {
-                g_set_error(&in->werr, SNAP_STORE_ERROR, SNAP_STORE_ERROR_IO, "zstd: %s",
-                            ZSTD_getErrorName(c));
-            } else {
-                put_be(cbuf, 4, b->npages);
-                put_be(cbuf + 4, 4, c);
-                put_be(cbuf + 8, 8, XXH3_64bits(cbuf + BLOCK_HDR, c));
-                BlockLoc loc = {in->pack_off, c, b->npages, 0, 0};
-                if (!write_all(in->fd, cbuf, BLOCK_HDR + c))
-                    io_fail(&in->werr, in->pack_tmp, "cannot write");
-                g_array_append_val(in->blocks, loc);
-                in->pack_off += BLOCK_HDR + c;
-                /* start writeback of each MiB now: the final fsync then has
-                 * little left to do (not per block: each call is a disk
-                 * request, a VM exit on virtio, for a few KB here) */
-                if (!in->s->defer_sync && in->pack_off - in->pack_flushed >= WRITEBACK_BYTES) {
-                    sync_file_range(in->fd, in->pack_flushed, in->pack_off - in->pack_flushed,
-                                    SYNC_FILE_RANGE_WRITE);
-                    in->pack_flushed = in->pack_off;
-                }
-            }
-        }
-        g_async_queue_push(in->done, b);
-    }
-    /* the pack's data is synced here, while the main thread writes the manifest */
-    if (!in->werr && !in->s->defer_sync && fsync(in->fd) < 0)
-        io_fail(&in->werr, in->pack_tmp, "cannot sync");
-    g_free(cbuf);
-    /* back to the store for the next ingest (freed if another is there) */
-    if (!g_atomic_pointer_compare_and_exchange(&in->s->block_cctx, NULL, cctx))
-        ZSTD_freeCCtx(cctx);
+    compressor_begin(in);
+    while (compressor_step(in, g_async_queue_pop(in->todo)))
+        ;
     return NULL;
+}
+
+/* Inline compression (no thread): the blocks queued so far, now. */
+static void compressor_drain(SnapIngest *in)
+{
+    Block *b;
+    while (in->inline_zstd && (b = g_async_queue_try_pop(in->todo)))
+        compressor_step(in, b);
 }
 
 static gboolean pack_start(SnapIngest *in, GError **error)
@@ -646,12 +686,21 @@ static gboolean pack_start(SnapIngest *in, GError **error)
     in->pack_off = MAGIC_LEN;
     in->todo = g_async_queue_new();
     in->done = g_async_queue_new();
-    for (int i = 0; i < BLOCKS_IN_FLIGHT; i++) {
+    /* A store filling in one go (deferred sync: a recording's checkpoints,
+     * a few new pages each) compresses in the ingest's thread: a thread of
+     * its own per ingest cost more (its creation and the hand-overs, ~15
+     * system calls) than it saved. */
+    in->inline_zstd = in->s->defer_sync;
+    for (int i = 0; i < (in->inline_zstd ? 1 : BLOCKS_IN_FLIGHT); i++) {
         Block *b = g_new0(Block, 1);
         b->data = g_malloc(BLOCK_BYTES);
         g_async_queue_push(in->done, b);
     }
-    in->worker = g_thread_new("snap-zstd", compressor, in);
+    in->started = TRUE;
+    if (in->inline_zstd)
+        compressor_begin(in);
+    else
+        in->worker = g_thread_new("snap-zstd", compressor, in);
     return TRUE;
 }
 
@@ -663,13 +712,14 @@ static void block_submit(SnapIngest *in)
         b = g_async_queue_pop(in->done);
     in->blk = NULL;
     g_async_queue_push(in->todo, b);
+    compressor_drain(in);
 }
 
 /* Ends the compressor's input (after the filled block, if any); it then
  * writes the remaining blocks and syncs the pack. */
 static void pack_end(SnapIngest *in)
 {
-    if (!in->worker || in->ended)
+    if (!in->started || in->ended)
         return;
     if (in->blk && in->blk->npages)
         block_submit(in);
@@ -679,13 +729,14 @@ static void pack_end(SnapIngest *in)
     end->end = TRUE;
     g_async_queue_push(in->todo, end);
     in->ended = TRUE;
+    compressor_drain(in);
 }
 
 /* After pack_end: waits until the compressor has written every block (it
  * hands the end marker back before syncing the pack). */
 static void pack_wait_blocks(SnapIngest *in)
 {
-    if (!in->worker || in->blocks_done)
+    if (!in->started || in->blocks_done)
         return;
     pack_end(in);
     GSList *held = NULL;
@@ -705,11 +756,13 @@ static void pack_wait_blocks(SnapIngest *in)
 
 static void pack_join(SnapIngest *in)
 {
-    if (!in->worker)
+    if (!in->started)
         return;
     pack_end(in);
-    g_thread_join(in->worker);
+    if (in->worker)
+        g_thread_join(in->worker);
     in->worker = NULL;
+    in->started = FALSE;
     Block *b;
     while ((b = g_async_queue_try_pop(in->done))) {
         g_free(b->data);
@@ -745,7 +798,7 @@ static guint64 new_page_ref(SnapIngest *in, const guint8 *page, const guint8 *h,
     guint32 *slot = fresh_slot(in, h);
     if (*slot)
         return ((guint64)in->new_pack << 32 | (*slot - 1)) + 1;
-    if (!in->worker && !pack_start(in, error))
+    if (!in->started && !pack_start(in, error))
         return 0;
     if (!in->blk) {
         in->blk = g_async_queue_pop(in->done);

@@ -157,10 +157,9 @@ static void itc_checkpoint_written(void *opaque)
     g_free(w);
 }
 
-/* Its own thread, while the VM runs: the file. */
-static void *itc_checkpoint_write(void *opaque)
+/* The writer thread, while the VM runs: the file. */
+static void itc_checkpoint_write(ItcCheckpointWrite *w)
 {
-    ItcCheckpointWrite *w = opaque;
     int fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
     if (fd < 0 || qemu_write_full(fd, w->data, w->size) != w->size) {
@@ -178,6 +177,29 @@ static void *itc_checkpoint_write(void *opaque)
     w->data = NULL;
     aio_bh_schedule_oneshot(qemu_get_aio_context(), itc_checkpoint_written,
                             w);
+}
+
+/*
+ * One thread for all the checkpoints' files, started with the first: a
+ * thread per file cost its creation and teardown (about ten system calls,
+ * each dear in a virtual machine) at every checkpoint.
+ */
+static void *itc_checkpoint_writer(void *opaque)
+{
+    ItcCheckpoints *c = opaque;
+
+    for (;;) {
+        ItcCheckpointWrite *w;
+
+        qemu_mutex_lock(&c->write_lock);
+        while (!c->write_job) {
+            qemu_cond_wait(&c->write_cond, &c->write_lock);
+        }
+        w = c->write_job;
+        c->write_job = NULL;
+        qemu_mutex_unlock(&c->write_lock);
+        itc_checkpoint_write(w);
+    }
     return NULL;
 }
 
@@ -231,15 +253,26 @@ static void itc_checkpoint_save(void *opaque)
     }
     if (data) {
         ItcCheckpointWrite *w = g_new0(ItcCheckpointWrite, 1);
-        QemuThread thread;
 
         *w = (ItcCheckpointWrite) {
             .c = c, .path = g_steal_pointer(&path),
             .data = g_steal_pointer(&data), .size = size, .icount = at,
             .clock = clock, .pause_us = pause_us, .uart = uart,
         };
-        qemu_thread_create(&thread, "itc-ckpt-write", itc_checkpoint_write,
-                           w, QEMU_THREAD_DETACHED);
+        if (!c->writer_started) {
+            qemu_mutex_init(&c->write_lock);
+            qemu_cond_init(&c->write_cond);
+            qemu_thread_create(&c->writer, "itc-ckpt-write",
+                               itc_checkpoint_writer, c,
+                               QEMU_THREAD_DETACHED);
+            c->writer_started = true;
+        }
+        /* one file at a time: "writing" holds the next save back */
+        qemu_mutex_lock(&c->write_lock);
+        assert(!c->write_job);
+        c->write_job = w;
+        qemu_cond_signal(&c->write_cond);
+        qemu_mutex_unlock(&c->write_lock);
     }
 }
 

@@ -9,6 +9,7 @@
 #define HW_ITC_ITC_CHECKPOINT_H
 
 #include "qemu/notify.h"
+#include "qemu/thread.h"
 #include "qemu/timer.h"
 #include "system/runstate.h"
 #include "itc_stop.h"
@@ -26,6 +27,12 @@ typedef struct ItcCheckpoints {
     const ItcStop *stop;        /* no checkpoint at or after its stop */
     Object *uart;               /* its "tx-bytes" go with each checkpoint */
     Notifier machine_done;
+    /* the writer thread and the file it is handed (itc_checkpoint.c) */
+    bool writer_started;
+    QemuThread writer;
+    QemuMutex write_lock;
+    QemuCond write_cond;
+    struct ItcCheckpointWrite *write_job;
 } ItcCheckpoints;
 
 /*
