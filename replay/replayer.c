@@ -2,11 +2,14 @@
 
 #include "faults.h"
 #include "snap_store.h"
+#include "snap_stream.h"
+#include "snap_symbols.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+#include <xxhash.h>
 
 G_DEFINE_QUARK(replayer - error - quark, replayer_error)
 
@@ -319,6 +322,8 @@ gint64 replay_first_difference(const char *path_a, const char *path_b, GError **
 
 void replay_verdict_clear(ReplayVerdict *v)
 {
+    g_clear_pointer(&v->ram_block, g_free);
+    g_clear_pointer(&v->ram_symbol, g_free);
     g_clear_pointer(&v->digest, g_free);
     g_clear_pointer(&v->fault_difference, g_free);
 }
@@ -347,6 +352,176 @@ static char *compare_faults(const BundleManifest *m, GPtrArray *replayed)
     return NULL;
 }
 
+/* ---- guest RAM of a snapshot, page by page ------------------------------ */
+
+#define PAGE_UNSET G_MAXUINT64    /* the stream has no record for the page */
+#define SDRAM_BLOCK "gr740.sdram" /* at guest address 0 */
+
+/* RAM block name -> GArray of guint64, one per page: 0 for a zero page, else
+ * the XXH3-64 of its bytes with the low bit set; PAGE_UNSET: not in the
+ * stream. */
+typedef GHashTable RamPages;
+
+static gboolean all_zero(const guint8 *d, gsize n)
+{
+    for (gsize i = 0; i < n; i++)
+        if (d[i])
+            return FALSE;
+    return TRUE;
+}
+
+static gboolean on_ram_record(const SnapRecord *r, gpointer user, GError **error)
+{
+    RamPages *pages = user;
+    if ((r->kind != SNAP_REC_RAM_PAGE && r->kind != SNAP_REC_RAM_ZERO) || !r->name)
+        return TRUE;
+    GArray *a = g_hash_table_lookup(pages, r->name);
+    if (!a) {
+        a = g_array_new(FALSE, FALSE, sizeof(guint64));
+        g_hash_table_insert(pages, g_strdup(r->name), a);
+    }
+    guint64 first = r->addr / SNAP_PAGE_SIZE, end = first + r->npages;
+    if (end > (1u << 28)) /* 1 TiB of pages: not a gr740's */
+        return TRUE;
+    for (guint64 i = a->len; i < end; i++) {
+        guint64 unset = PAGE_UNSET;
+        g_array_append_val(a, unset);
+    }
+    guint64 h = 0;
+    if (r->kind == SNAP_REC_RAM_PAGE) {
+        if (!all_zero(r->data, SNAP_PAGE_SIZE))
+            h = XXH3_64bits(r->data, SNAP_PAGE_SIZE) | 1;
+    } else if (r->raw[r->raw_len - 1]) { /* a zero record's fill byte */
+        guint8 page[SNAP_PAGE_SIZE];
+        memset(page, r->raw[r->raw_len - 1], sizeof page);
+        h = XXH3_64bits(page, sizeof page) | 1;
+    }
+    for (guint64 i = first; i < end; i++)
+        g_array_index(a, guint64, i) = h;
+    return TRUE;
+}
+
+static RamPages *ram_pages_parse(const guint8 *d, gsize n, GError **error)
+{
+    RamPages *pages =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
+    SnapStreamParser *p = snap_stream_parser_new(on_ram_record, pages);
+    gboolean ok = snap_stream_parser_feed(p, d, n, error) && snap_stream_parser_finish(p, error);
+    snap_stream_parser_free(p);
+    if (!ok)
+        g_clear_pointer(&pages, g_hash_table_unref);
+    return pages;
+}
+
+static gint by_name(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* How many pages differ between A and B; the first (blocks by name, then
+ * by offset) in *BLOCK / *OFFSET. */
+static guint64 ram_pages_diff(RamPages *a, RamPages *b, char **block, guint64 *offset)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer k;
+    RamPages *both[] = {a, b};
+    for (int s = 0; s < 2; s++) {
+        g_hash_table_iter_init(&it, both[s]);
+        while (g_hash_table_iter_next(&it, &k, NULL))
+            if (s == 0 || !g_hash_table_contains(a, k))
+                g_ptr_array_add(names, k);
+    }
+    g_ptr_array_sort(names, by_name);
+    guint64 n = 0;
+    for (guint i = 0; i < names->len; i++) {
+        GArray *x = g_hash_table_lookup(a, names->pdata[i]);
+        GArray *y = g_hash_table_lookup(b, names->pdata[i]);
+        guint len = MAX(x ? x->len : 0, y ? y->len : 0);
+        for (guint p = 0; p < len; p++) {
+            guint64 u = x && p < x->len ? g_array_index(x, guint64, p) : PAGE_UNSET;
+            guint64 w = y && p < y->len ? g_array_index(y, guint64, p) : PAGE_UNSET;
+            if (u == w)
+                continue;
+            if (!n++) {
+                *block = g_strdup(names->pdata[i]);
+                *offset = (guint64)p * SNAP_PAGE_SIZE;
+            }
+        }
+    }
+    return n;
+}
+
+/* The recording's RAM at checkpoint CK (from the store S) against the
+ * replay's (R paused there): sets V's state fields at the first difference.
+ * FALSE on errors only (a damaged checkpoint, QEMU trouble). */
+static gboolean compare_checkpoint_ram(ReplayBundle *b, SnapStore *s, QemuRun *r,
+                                       const BundleCheckpoint *ck, guint index, ReplayVerdict *v,
+                                       GError **error)
+{
+    g_autofree char *path = g_build_filename(b->workdir, "state.stream", NULL);
+    g_autoptr(JsonObject) args = json_object_new();
+    json_object_set_string_member(args, "path", path);
+    if (!qmp_client_call(r->qmp, "itc-snapshot-save", args, NULL, 120000, error)) {
+        g_prefix_error(error, "saving the replay's state at %s: ", ck->name);
+        return FALSE;
+    }
+    g_autofree guint8 *mine = NULL;
+    gsize mine_len = 0;
+    gboolean ok = g_file_get_contents(path, (char **)&mine, &mine_len, error);
+    g_unlink(path);
+    if (!ok)
+        return FALSE;
+    char *rec = NULL;
+    size_t rec_len = 0;
+    FILE *f = open_memstream(&rec, &rec_len);
+    GError *e = NULL;
+    ok = snap_store_export(s, ck->snapshot, f, &e);
+    fclose(f);
+    if (!ok) {
+        g_set_error(error, BUNDLE_ERROR, BUNDLE_ERROR_CORRUPT,
+                    "checkpoint %s (snapshot %s in %s): %s", ck->name, ck->snapshot, b->store_path,
+                    e->message);
+        g_error_free(e);
+        free(rec);
+        return FALSE;
+    }
+    RamPages *want = ram_pages_parse((const guint8 *)rec, rec_len, error);
+    free(rec);
+    if (!want) {
+        g_prefix_error(error, "checkpoint %s: ", ck->name);
+        return FALSE;
+    }
+    RamPages *got = ram_pages_parse(mine, mine_len, error);
+    if (!got) {
+        g_prefix_error(error, "the replay's state at %s: ", ck->name);
+        g_hash_table_unref(want);
+        return FALSE;
+    }
+    char *block = NULL;
+    guint64 offset = 0, n = ram_pages_diff(want, got, &block, &offset);
+    g_hash_table_unref(want);
+    g_hash_table_unref(got);
+    if (n) {
+        v->first_ram_checkpoint = (int)index;
+        v->ram_pages_different = n;
+        v->ram_block = block;
+        v->ram_offset = offset;
+        g_autoptr(GPtrArray) syms =
+            strcmp(block, SDRAM_BLOCK) ? NULL : snap_symbols_load(b->fsw_path, NULL);
+        const SnapSymbol *sym = syms ? snap_symbols_find(syms, offset) : NULL;
+        /* the symbol, or the first one in the page */
+        for (guint i = 0; !sym && syms && i < syms->len; i++) {
+            const SnapSymbol *c = syms->pdata[i];
+            if (c->addr >= offset && c->addr < offset + SNAP_PAGE_SIZE)
+                sym = c;
+        }
+        if (sym)
+            v->ram_symbol = g_strdup(sym->name);
+    }
+    return TRUE;
+}
+
 gboolean replay_bundle_verify(ReplayBundle *b, ReplayVerdict *v, GError **error)
 {
     memset(v, 0, sizeof(*v));
@@ -356,7 +531,9 @@ gboolean replay_bundle_verify(ReplayBundle *b, ReplayVerdict *v, GError **error)
     if (!r)
         return FALSE;
     v->first_bad_checkpoint = -1;
-    gboolean ok = TRUE;
+    v->first_ram_checkpoint = -1;
+    SnapStore *store = b->m->checkpoints->len ? snap_store_open(b->store_path, error) : NULL;
+    gboolean ok = !b->m->checkpoints->len || store;
     for (guint i = 0; ok && i < b->m->checkpoints->len; i++) {
         const BundleCheckpoint *ck = &g_array_index(b->m->checkpoints, BundleCheckpoint, i);
         guint64 prev = i ? g_array_index(b->m->checkpoints, BundleCheckpoint, i - 1).icount : 0;
@@ -376,7 +553,12 @@ gboolean replay_bundle_verify(ReplayBundle *b, ReplayVerdict *v, GError **error)
             v->first_bad_checkpoint = (int)i;
             v->bad_checkpoint_uart = n;
         }
+        /* the guest's RAM too, up to the first checkpoint where it differs */
+        if (ok && v->first_ram_checkpoint < 0)
+            ok = compare_checkpoint_ram(b, store, r, ck, i, v, error);
     }
+    if (store)
+        snap_store_close(store);
     ok = ok && replay_run_to_end(r, replay_timeout_ms(b->m->icount_end), error) &&
          replay_read_clock(r, &v->icount_end, NULL, error) &&
          (v->digest = qemu_state_digest(r->qmp, error)) != NULL;

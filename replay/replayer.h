@@ -77,6 +77,15 @@ typedef struct {
      * none) brackets where a divergence started. */
     int first_bad_checkpoint;
     guint64 bad_checkpoint_uart; /* the replay's UART bytes there */
+    /* ... and its guest RAM, page by page, with the recording's checkpoint:
+     * the first checkpoint where pages differ (-1 if none), how many, the
+     * first one (RAM block, offset) and the FSW symbol there or in that page
+     * (NULL if none).  A divergence that shows in no output is found here. */
+    int first_ram_checkpoint;
+    guint64 ram_pages_different;
+    char *ram_block;
+    guint64 ram_offset;
+    char *ram_symbol;
     /* The faults (query-itc-faults at the end) against the manifest's:
      * NULL when every one has the recorded state and fired icount, else
      * what differs. */

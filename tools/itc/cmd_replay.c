@@ -12,8 +12,10 @@ static const char usage_text[] =
     "\n"
     "Replays the recording from its start (QEMU rr=replay, the bundle is not\n"
     "modified) to its end and compares the UART output byte for byte and the final\n"
-    "state digest (SHA-256 of guest RAM and CPU registers) with the recording.\n"
-    "Reports the first divergence.\n"
+    "state digest (SHA-256 of guest RAM and CPU registers) with the recording; at\n"
+    "each checkpoint, the UART byte count and the guest RAM page by page with the\n"
+    "checkpoint's.  Reports the first divergence (for RAM: the checkpoint, how many\n"
+    "pages, the first address and the FSW symbol there).\n"
     "exit status: 0 identical, 1 diverged, 2 bad bundle, other QEMU build, no QEMU\n";
 
 int cmd_replay_main(int argc, char **argv)
@@ -57,7 +59,8 @@ int cmd_replay_main(int argc, char **argv)
     } else {
         const BundleManifest *m = b->m;
         gboolean same = v.uart_equal && v.digest_equal && v.icount_equal &&
-                        v.first_bad_checkpoint < 0 && !v.fault_difference;
+                        v.first_bad_checkpoint < 0 && v.first_ram_checkpoint < 0 &&
+                        !v.fault_difference;
         rc = same ? CLI_OK : CLI_FAILURE_FOUND;
         if (json) {
             g_autoptr(JsonBuilder) jb = json_builder_new();
@@ -83,6 +86,16 @@ int cmd_replay_main(int argc, char **argv)
             if (v.first_bad_checkpoint >= 0)
                 S("first_checkpoint_with_other_uart_count",
                   g_array_index(m->checkpoints, BundleCheckpoint, v.first_bad_checkpoint).name);
+            B("checkpoint_ram_equal", v.first_ram_checkpoint < 0);
+            if (v.first_ram_checkpoint >= 0) {
+                S("first_checkpoint_with_other_ram",
+                  g_array_index(m->checkpoints, BundleCheckpoint, v.first_ram_checkpoint).name);
+                I("ram_pages_different", v.ram_pages_different);
+                S("ram_block", v.ram_block);
+                I("ram_first_difference", v.ram_offset);
+                if (v.ram_symbol)
+                    S("ram_symbol", v.ram_symbol);
+            }
             json_builder_set_member_name(jb, "seconds");
             json_builder_add_double_value(jb, v.seconds);
 #undef S
@@ -96,6 +109,18 @@ int cmd_replay_main(int argc, char **argv)
                    v.icount_end, v.uart_bytes, v.digest, v.seconds);
         }
         if (!same) {
+            if (v.first_ram_checkpoint >= 0) {
+                const BundleCheckpoint *ck =
+                    &g_array_index(m->checkpoints, BundleCheckpoint, v.first_ram_checkpoint);
+                fprintf(stderr,
+                        "itc: replay diverged: at %s (icount %" G_GUINT64_FORMAT
+                        ") %" G_GUINT64_FORMAT
+                        " page(s) of guest RAM differ from the recording's checkpoint, the "
+                        "first at %s+0x%" G_GINT64_MODIFIER "x%s%s%s\n",
+                        ck->name, ck->icount, v.ram_pages_different, v.ram_block, v.ram_offset,
+                        v.ram_symbol ? " (" : "", v.ram_symbol ? v.ram_symbol : "",
+                        v.ram_symbol ? ")" : "");
+            }
             if (!v.uart_equal)
                 fprintf(stderr,
                         "itc: replay diverged: UART output differs from the recording at byte "
