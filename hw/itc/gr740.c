@@ -579,6 +579,8 @@ static void gr740_init(MachineState *machine)
     DeviceState *dev, *upcounter;
     unsigned i;
 
+    ram_set_zero_run_records(gms->zero_run_records);
+
     if (machine->ram_size > GR740_SDRAM_MAX) {
         error_report("gr740: -m %" PRIu64 "M is more than the %u MiB of "
                      "SDRAM the GR740 can address",
@@ -707,15 +709,22 @@ static bool gr740_get_zero_runs(Object *obj, Error **errp)
     return GR740_MACHINE(obj)->zero_run_records;
 }
 
+/*
+ * The setting is QEMU-wide (migration/ram.c): the machine being run applies
+ * it, from gr740_init() and on a qom-set afterwards; an instance made only
+ * to list the properties must not.
+ */
 static void gr740_set_zero_runs(Object *obj, bool value, Error **errp)
 {
     GR740_MACHINE(obj)->zero_run_records = value;
-    ram_set_zero_run_records(value);
+    if (phase_check(PHASE_MACHINE_READY) && obj == OBJECT(current_machine)) {
+        ram_set_zero_run_records(value);
+    }
 }
 
 static void gr740_machine_instance_init(Object *obj)
 {
-    gr740_set_zero_runs(obj, true, NULL);
+    GR740_MACHINE(obj)->zero_run_records = true;
 }
 
 static void gr740_machine_class_init(ObjectClass *oc, void *data)

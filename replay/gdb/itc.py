@@ -40,15 +40,19 @@ def _continue_quietly():
     standard output goes to /dev/null meanwhile; errors still raise."""
     gdb.flush()
     saved = os.dup(1)
-    null = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(null, 1)
-        gdb.execute("continue", to_string=True)
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 1)
+            gdb.execute("continue", to_string=True)
+        finally:
+            try:
+                gdb.flush()  # what GDB printed meanwhile goes to /dev/null
+            finally:
+                os.dup2(saved, 1)
+                os.close(null)
     finally:
-        gdb.flush()
-        os.dup2(saved, 1)
         os.close(saved)
-        os.close(null)
 
 
 def _flush_caches():

@@ -8,7 +8,10 @@ alters one RAM page of the second checkpoint in the bundle's store (as if
 the recording had held other RAM there): `itc replay` must exit 1 and name
 that checkpoint, the number of pages, the page's offset and, in --json, the
 same; the UART output and the final digest are still equal.  An unaltered
-bundle replays identical, checkpoint RAM included."""
+bundle replays identical, checkpoint RAM included, also with a fault that
+writes RAM at the very instruction count of a checkpoint (saved during the
+recording after that instant's timers ran, where a replay stops before
+them: not a divergence)."""
 # itc-test-timeout: 300
 import json
 import os
@@ -92,6 +95,21 @@ def body():
           "itc replay names the checkpoint, the pages and the offset: %s" % r.err)
     print("a RAM page altered in ckpt-0002 (gr740.sdram+0x%x%s) is reported by itc replay"
           % (offset, ", " + j["ram_symbol"] if "ram_symbol" in j else ""))
+
+    # a fault's RAM write at a checkpoint's very instant is not a divergence
+    faults = os.path.join(d, "at-checkpoint.json")
+    with open(faults, "w") as f:
+        json.dump([{"kind": "mem-seu", "target": "0x%x" % offset, "mask": 1,
+                    "icount": 100000000}], f)
+    fb = os.path.join(d, "fault")
+    bt.ok("record", fswtest.FSW_ELF, "-o", fb, "--until", "icount:250000000",
+          "--checkpoint-every", "100000000", "--faults", faults, env=env)
+    with open(os.path.join(fb, "manifest.json")) as f:
+        fm = json.load(f)
+    check_eq(fm["faults"][0].get("fired_icount"), 100000000, "the fault fired at ckpt-0001")
+    r = bt.itc("replay", fb, "--json", env=env)
+    check_eq(r.rc, 0, "replay with a fault at a checkpoint's instant (%s)" % r.err[-500:])
+    check_eq(r.json()["checkpoint_ram_equal"], True, "checkpoint RAM with that fault")
     bt.check_no_stray_qemu(d, "after the replays")
 
 
