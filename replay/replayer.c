@@ -328,11 +328,10 @@ void replay_verdict_clear(ReplayVerdict *v)
     g_clear_pointer(&v->fault_difference, g_free);
 }
 
-/* NULL if the replayed faults match the recorded ones, else what differs. */
-static char *compare_faults(const BundleManifest *m, GPtrArray *replayed)
+/* NULL if the replayed faults match the recorded ones (REC, the manifest's;
+ * NULL if they did not parse), else what differs. */
+static char *compare_faults(GPtrArray *rec, GPtrArray *replayed)
 {
-    g_autoptr(GPtrArray) rec =
-        fault_list_parse(m->faults_json, strlen(m->faults_json), "faults", TRUE, NULL);
     if (!rec)
         return g_strdup("the manifest's faults do not parse");
     if (rec->len != replayed->len)
@@ -599,7 +598,7 @@ gboolean replay_bundle_verify(ReplayBundle *b, ReplayVerdict *v, GError **error)
     v->uart_first_difference = d < 0 ? 0 : (guint64)d;
     v->icount_equal = v->icount_end == b->m->icount_end;
     v->digest_equal = !strcmp(v->digest, b->m->final_digest);
-    v->fault_difference = compare_faults(b->m, faults);
+    v->fault_difference = compare_faults(recorded_faults, faults);
     v->seconds = (g_get_monotonic_time() - t0) / 1e6;
     return TRUE;
 }

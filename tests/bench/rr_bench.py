@@ -305,7 +305,7 @@ def ratio_at(d, icount, n):
     costs a fixed part plus the replay from the snapshot before it, so the
     means compare the two set-ups over the same positions)."""
     bundle = os.path.join(d, "ratio")
-    rec = record(bundle, icount)
+    record(bundle, icount)
     rnd = random.Random(3)
     points = sorted(rnd.randrange(icount // 100, icount - 10) for _ in range(n))
     ours = reverse_latencies(d, bundle, points, "ratio-ckpt")

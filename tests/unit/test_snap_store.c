@@ -21,8 +21,9 @@ static void str(GByteArray *b, const char *s)
     g_byte_array_append(b, (const guint8 *)s, strlen(s));
 }
 
-/* Header, RAM with NPAGES pages whose content is a function of fill+i, EOF. */
-static GByteArray *stream(int npages, guint32 fill)
+/* Stream header, RAM START with one 1 MiB block BLOCK, then the header of
+ * RAM END, whose records follow. */
+static GByteArray *ram_stream_begin(const char *block)
 {
     GByteArray *b = g_byte_array_new();
     be(b, 4, 0x5145564d);
@@ -33,13 +34,29 @@ static GByteArray *stream(int npages, guint32 fill)
     be(b, 4, 0);
     be(b, 4, 4);
     be(b, 8, 0x100000 | 0x4);
-    str(b, "r");
+    str(b, block);
     be(b, 8, 0x100000);
     be(b, 8, 0x10);
     be(b, 1, 0x7e);
     be(b, 4, 1);
     be(b, 1, 0x03);
     be(b, 4, 1);
+    return b;
+}
+
+/* RAM END's end marker and footer, then EOF. */
+static void ram_stream_end(GByteArray *b)
+{
+    be(b, 8, 0x10);
+    be(b, 1, 0x7e);
+    be(b, 4, 1);
+    be(b, 1, 0);
+}
+
+/* Header, RAM with NPAGES pages whose content is a function of fill+i, EOF. */
+static GByteArray *stream(int npages, guint32 fill)
+{
+    GByteArray *b = ram_stream_begin("r");
     be(b, 8, 0x2);
     str(b, "r");
     be(b, 1, 0);
@@ -51,10 +68,7 @@ static GByteArray *stream(int npages, guint32 fill)
         be(b, 8, (guint64)(i + 1) * 4096 | 0x8 | 0x20);
         g_byte_array_append(b, page, sizeof page);
     }
-    be(b, 8, 0x10);
-    be(b, 1, 0x7e);
-    be(b, 4, 1);
-    be(b, 1, 0);
+    ram_stream_end(b);
     return b;
 }
 
@@ -140,30 +154,12 @@ static void test_roundtrip_and_dedup(void)
     g_free(pack);
 }
 
-/* Deferred sync (a recording's store): the same snapshots, complete after
- * snap_store_sync() and a reopen; no temporary file left; a sync of a store
- * whose directory is gone fails naming it. */
 /* A RAM block "blkx" of zero-run records (ITC QEMU patch 0027: header,
  * be32 npages, fill byte 0; the first one names the block and is as long as
  * two zero-page records), with zero-page records and a page between them. */
 static GByteArray *zero_run_stream(guint32 run)
 {
-    GByteArray *b = g_byte_array_new();
-    be(b, 4, 0x5145564d);
-    be(b, 4, 3);
-    be(b, 1, 0x01);
-    be(b, 4, 1);
-    str(b, "ram");
-    be(b, 4, 0);
-    be(b, 4, 4);
-    be(b, 8, 0x100000 | 0x4);
-    str(b, "blkx");
-    be(b, 8, 0x100000);
-    be(b, 8, 0x10);
-    be(b, 1, 0x7e);
-    be(b, 4, 1);
-    be(b, 1, 0x03);
-    be(b, 4, 1);
+    GByteArray *b = ram_stream_begin("blkx");
     be(b, 8, 0x0 | 0x402); /* names the block: 8 + 1 + 4 + 5 bytes */
     str(b, "blkx");
     be(b, 4, 2);
@@ -179,10 +175,7 @@ static GByteArray *zero_run_stream(guint32 run)
     be(b, 8, 0x5000 | 0x422);
     be(b, 4, run);
     be(b, 1, 0);
-    be(b, 8, 0x10);
-    be(b, 1, 0x7e);
-    be(b, 4, 1);
-    be(b, 1, 0);
+    ram_stream_end(b);
     return b;
 }
 
@@ -211,6 +204,9 @@ static void test_zero_run_records(void)
     g_assert_cmpint(system(rm), ==, 0);
 }
 
+/* Deferred sync (a recording's store): the same snapshots, complete after
+ * snap_store_sync() and a reopen; no temporary file left; a sync of a store
+ * whose directory is gone fails naming it. */
 static void test_deferred_sync(void)
 {
     g_autofree char *dir = g_dir_make_tmp("snapstore-XXXXXX", NULL);

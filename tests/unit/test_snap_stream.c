@@ -267,6 +267,27 @@ static gboolean on_zero(const SnapRecord *r, gpointer user, GError **error)
     return TRUE;
 }
 
+/* ST fed in pieces of CHUNK bytes to on_zero: the records' bytes must be the
+ * stream's and the zero runs WANT (NWANT addr, npages values).  The caller
+ * checks the rest and frees S with zero_seen_clear(). */
+static void parse_zero_runs(GByteArray *st, gsize chunk, const guint64 *want, gsize nwant,
+                            ZeroSeen *s)
+{
+    *s = (ZeroSeen){g_byte_array_new(), g_array_new(FALSE, FALSE, sizeof(guint64)), 0, 0, FALSE};
+    parse_chunked(st, chunk, on_zero, s);
+    g_assert_cmpuint(s->raw->len, ==, st->len);
+    g_assert_true(memcmp(s->raw->data, st->data, st->len) == 0);
+    g_assert_cmpuint(s->runs->len, ==, nwant);
+    for (guint i = 0; i < s->runs->len; i++)
+        g_assert_cmphex(g_array_index(s->runs, guint64, i), ==, want[i]);
+}
+
+static void zero_seen_clear(ZeroSeen *s)
+{
+    g_byte_array_free(s->raw, TRUE);
+    g_array_free(s->runs, TRUE);
+}
+
 static void test_zero_page_runs(void)
 {
     g_autoptr(GByteArray) st = build_zero_runs();
@@ -274,18 +295,12 @@ static void test_zero_page_runs(void)
     const guint64 want[] = {0x0, 1, 0x1000, 5, 0x8000, 2, 0xb000, 3};
     gsize chunks[] = {st->len, 1, 7, 20};
     for (gsize c = 0; c < G_N_ELEMENTS(chunks); c++) {
-        ZeroSeen s = {g_byte_array_new(), g_array_new(FALSE, FALSE, sizeof(guint64)), 0, 0, FALSE};
-        parse_chunked(st, chunks[c], on_zero, &s);
-        g_assert_cmpuint(s.raw->len, ==, st->len);
-        g_assert_true(memcmp(s.raw->data, st->data, st->len) == 0);
+        ZeroSeen s;
+        parse_zero_runs(st, chunks[c], want, G_N_ELEMENTS(want), &s);
         g_assert_cmphex(s.fill_page, ==, 0xa000);
         if (c == 0) /* in one feed: a record per run */
             g_assert_cmpint(s.records, ==, 5);
-        g_assert_cmpuint(s.runs->len, ==, G_N_ELEMENTS(want));
-        for (guint i = 0; i < s.runs->len; i++)
-            g_assert_cmphex(g_array_index(s.runs, guint64, i), ==, want[i]);
-        g_byte_array_free(s.raw, TRUE);
-        g_array_free(s.runs, TRUE);
+        zero_seen_clear(&s);
     }
 }
 
@@ -507,17 +522,10 @@ static void test_zero_run_records(void)
     const guint64 want[] = {0x0, 16, 0x11000, 1, 0x12000, 0xee, 0x40000, 3};
     gsize chunks[] = {st->len, 1, 5};
     for (gsize c = 0; c < G_N_ELEMENTS(chunks); c++) {
-        ZeroSeen s = {g_byte_array_new(), g_array_new(FALSE, FALSE, sizeof(guint64)), 0, 0, FALSE};
-        parse_chunked(st, chunks[c], on_zero, &s);
-        /* the records' bytes are the stream's, each run record is one record */
-        g_assert_cmpuint(s.raw->len, ==, st->len);
-        g_assert_true(memcmp(s.raw->data, st->data, st->len) == 0);
-        g_assert_cmpint(s.records, ==, 4);
-        g_assert_cmpuint(s.runs->len, ==, G_N_ELEMENTS(want));
-        for (guint i = 0; i < s.runs->len; i++)
-            g_assert_cmphex(g_array_index(s.runs, guint64, i), ==, want[i]);
-        g_byte_array_free(s.raw, TRUE);
-        g_array_free(s.runs, TRUE);
+        ZeroSeen s;
+        parse_zero_runs(st, chunks[c], want, G_N_ELEMENTS(want), &s);
+        g_assert_cmpint(s.records, ==, 4); /* each run record is one record */
+        zero_seen_clear(&s);
     }
     /* a run of no pages, or with a fill byte other than 0, is corrupt */
     const guint32 counts[] = {0, 3};
