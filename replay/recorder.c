@@ -18,8 +18,6 @@
 #include <unistd.h>
 
 #define POLL_US 50000
-#define FEED_PACE_US 20000
-#define FEED_BURST 24 /* bytes per write: the APBUART RX FIFO holds 32 */
 #define ZSTD_LEVEL 9
 /* QEMU writes the replay log's header (its version) when it closes the log
  * (replay_finish); the rest only grows while it records */
@@ -157,14 +155,50 @@ gboolean record_check_elf(const char *path, GError **error)
 
 /* ---- input feeder ------------------------------------------------------- */
 
+/* Line K of the input is written once the guest's virtual clock has reached
+ * the first clock the feeder was told plus K * FEED_PACE_NS.  The schedule is
+ * in guest time, not host time: on a loaded host the watcher's polls come
+ * late, but the lines then due go out together instead of each later line
+ * slipping further (with host-time sleeps the delays added up, and a slow
+ * host could deliver the anomaly script after its first time-tagged command
+ * was due).  The APBUART's line buffer (4 KiB) takes lines written together
+ * and hands them to the RX FIFO at the baud rate. */
+#define FEED_PACE_NS 20000000ull
+
 struct RecordFeeder {
     int fd;
     char *data;
     gsize len;
-    gint stop;
+    GMutex lock;
+    GCond cond; /* signalled on a new clock and on stop */
+    gboolean stop, have_clock;
+    guint64 clock_start, clock; /* virtual ns: the first told, the latest */
     GThread *thread;
 };
 typedef struct RecordFeeder Feeder;
+
+/* Waits until line K is due (TRUE) or the feeder is stopped (FALSE). */
+static gboolean feeder_wait_due(Feeder *f, guint64 k)
+{
+    g_mutex_lock(&f->lock);
+    while (!f->stop && (!f->have_clock || f->clock < f->clock_start + k * FEED_PACE_NS))
+        g_cond_wait(&f->cond, &f->lock);
+    gboolean go = !f->stop;
+    g_mutex_unlock(&f->lock);
+    return go;
+}
+
+/* Waits up to 10 ms for a pipe QEMU has not drained; FALSE once stopped. */
+static gboolean feeder_wait_pipe(Feeder *f)
+{
+    g_mutex_lock(&f->lock);
+    if (!f->stop)
+        g_cond_wait_until(&f->cond, &f->lock,
+                          g_get_monotonic_time() + 10 * G_TIME_SPAN_MILLISECOND);
+    gboolean go = !f->stop;
+    g_mutex_unlock(&f->lock);
+    return go;
+}
 
 static gpointer feeder_main(gpointer opaque)
 {
@@ -174,19 +208,22 @@ static gpointer feeder_main(gpointer opaque)
     sigaddset(&s, SIGPIPE); /* a dead QEMU gives EPIPE here, not a signal */
     pthread_sigmask(SIG_BLOCK, &s, NULL);
     gsize pos = 0;
-    while (pos < f->len && !g_atomic_int_get(&f->stop)) {
-        /* one line, in bursts of at most FEED_BURST bytes */
+    for (guint64 k = 0; pos < f->len && feeder_wait_due(f, k); k++) {
         const char *nl = memchr(f->data + pos, '\n', f->len - pos);
         gsize line_end = nl ? (gsize)(nl - f->data) + 1 : f->len;
-        while (pos < line_end && !g_atomic_int_get(&f->stop)) {
-            gsize n = MIN(FEED_BURST, line_end - pos);
-            ssize_t w = write(f->fd, f->data + pos, n);
+        while (pos < line_end) {
+            /* the fd does not block: a stop is seen even if QEMU reads no more */
+            ssize_t w = write(f->fd, f->data + pos, line_end - pos);
             if (w < 0 && errno == EINTR)
                 continue;
+            if (w < 0 && errno == EAGAIN) {
+                if (!feeder_wait_pipe(f))
+                    return NULL;
+                continue;
+            }
             if (w <= 0)
                 return NULL;
             pos += w;
-            g_usleep(FEED_PACE_US);
         }
     }
     return NULL;
@@ -195,21 +232,49 @@ static gpointer feeder_main(gpointer opaque)
 RecordFeeder *record_feeder_start(int fd, const char *path, GError **error)
 {
     Feeder *f = g_new0(Feeder, 1);
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+                    "QEMU's standard input: %s", g_strerror(errno));
+        g_free(f);
+        return NULL;
+    }
     f->fd = fd;
     if (!g_file_get_contents(path, &f->data, &f->len, error)) {
         g_free(f);
         return NULL;
     }
+    g_mutex_init(&f->lock);
+    g_cond_init(&f->cond);
     f->thread = g_thread_new("itc-feeder", feeder_main, f);
     return f;
+}
+
+void record_feeder_clock(RecordFeeder *f, guint64 virtual_ns)
+{
+    if (!f)
+        return;
+    g_mutex_lock(&f->lock);
+    if (!f->have_clock) {
+        f->have_clock = TRUE;
+        f->clock_start = virtual_ns;
+    }
+    f->clock = virtual_ns;
+    g_cond_signal(&f->cond);
+    g_mutex_unlock(&f->lock);
 }
 
 void record_feeder_stop(RecordFeeder *f)
 {
     if (!f)
         return;
-    g_atomic_int_set(&f->stop, 1);
+    g_mutex_lock(&f->lock);
+    f->stop = TRUE;
+    g_cond_signal(&f->cond);
+    g_mutex_unlock(&f->lock);
     g_thread_join(f->thread);
+    g_mutex_clear(&f->lock);
+    g_cond_clear(&f->cond);
     g_free(f->data);
     g_free(f);
 }
@@ -382,7 +447,8 @@ static gboolean cpu_in_error_mode(QemuRun *r, const char *path)
 
 gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean exit_ok,
                       gboolean (*should_stop)(void *), RecordProgressFn progress, void *opaque,
-                      RecordTickFn tick, void *tick_opaque, char **reason_out, GError **error)
+                      RecordTickFn tick, void *tick_opaque, RecordFeeder *feeder, char **reason_out,
+                      GError **error)
 {
     GString *uart = g_string_new(NULL);
     gsize scanned = 0;
@@ -453,6 +519,7 @@ gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean
             reason = "the guest shut down";
             break;
         }
+        record_feeder_clock(feeder, vns);
         if (tick && !(ok = tick(tick_opaque, r, error)))
             break;
         /* nothing more can happen: a --until icount would wait forever */
@@ -732,8 +799,9 @@ static gboolean record_pass(const RecordOptions *o, const char *bdir, const char
     RecordCheckpointer ckp = {.m = m, .stats = stats, .store = store, .bdir = bdir, .log = log};
     if (store)
         checkpoint_worker_start(&ckp);
-    gboolean ok = record_watch(r, uart_path, o->until, FALSE, o->should_stop, o->progress,
-                               o->opaque, o->verify ? NULL : record_tick, &ckp, &reason, error);
+    gboolean ok =
+        record_watch(r, uart_path, o->until, FALSE, o->should_stop, o->progress, o->opaque,
+                     o->verify ? NULL : record_tick, &ckp, feeder, &reason, error);
     record_feeder_stop(feeder);
     if (ok) {
         ok = (o->verify || end_checkpoint_schedule(r, error)) &&

@@ -120,10 +120,14 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
                        GError **error);
 void record_stats_clear(RecordStats *s);
 
-/* Feeds the file PATH to FD line by line (bursts of at most 24 bytes, 20 ms
- * apart) from a thread; stopped and freed by record_feeder_stop(). */
+/* Feeds the file PATH to FD (made non-blocking) line by line from a thread,
+ * paced in guest time: line K goes out once record_feeder_clock() has been
+ * told a virtual time 20 ms * K past the first one it was told (record_watch
+ * tells it at every poll).  Stopped and freed by record_feeder_stop(), which
+ * never waits on QEMU. */
 typedef struct RecordFeeder RecordFeeder;
 RecordFeeder *record_feeder_start(int fd, const char *path, GError **error);
+void record_feeder_clock(RecordFeeder *f, guint64 virtual_ns); /* F may be NULL */
 void record_feeder_stop(RecordFeeder *f);
 
 /* Sets the machine's run-control PROPERTY over QMP: a stop ("stop-icount"
@@ -137,8 +141,10 @@ gboolean record_machine_set(QemuRun *r, const char *property, guint64 value, GEr
  * EXIT_OK.  TICK (optional) is called after every poll and whenever a
  * checkpoint QEMU took (an ITC_CHECKPOINT event) arrives between two polls;
  * such a wake reads nothing more from QEMU.  FALSE from TICK (with an error)
- * ends the watch with that error. */
+ * ends the watch with that error.  FEEDER (optional) is told the guest's
+ * virtual time at every poll. */
 typedef gboolean (*RecordTickFn)(void *opaque, QemuRun *r, GError **error);
 gboolean record_watch(QemuRun *r, const char *uart_path, GArray *until, gboolean exit_ok,
                       gboolean (*should_stop)(void *), RecordProgressFn progress, void *opaque,
-                      RecordTickFn tick, void *tick_opaque, char **reason, GError **error);
+                      RecordTickFn tick, void *tick_opaque, RecordFeeder *feeder, char **reason,
+                      GError **error);

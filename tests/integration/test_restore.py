@@ -158,9 +158,21 @@ def body():
     with open(os.path.join(bundle, "uart-rx.log")) as f:
         deliveries = [ln.split() for ln in f if ln.strip() and not ln.startswith("#")]
     check(deliveries, "uart-rx.log lists no delivery")
+    # itc record paces --input in guest time: no byte of line K (from 0)
+    # reaches the UART before K * 20 ms of virtual time, and all of it does
+    with open(fswtest.ANOMALY_INPUT, "rb") as f:
+        script = f.read()
+    for dv in deliveries:
+        line = script[:int(dv[0])].count(b"\n")
+        check(int(dv[2]) >= line * 20_000_000,
+              "input line %d delivered at %s ns of virtual time, before %d ms"
+              % (line, dv[2], line * 20))
+    fed = sum(len(dv[3]) // 2 for dv in deliveries)
+    check_eq(fed, len(script), "input bytes delivered (uart-rx.log)")
     last_delivery = max(int(dv[1]) for dv in deliveries)
-    # The feeder paces the input in host time, so where it lands in the run
-    # depends on the host: with no checkpoint before the last delivery, an
+    # The feeder paces the input in guest time, but by the watcher's polls
+    # (every 50 ms of host time), so where it lands in the run still depends
+    # on the host: with no checkpoint before the last delivery, an
     # instruction count before it (reached by replay) stands in.
     early = [c for c in m["checkpoints"] if c["icount"] < last_delivery]
     ck = early[0] if early else {"name": str(last_delivery - 1000),

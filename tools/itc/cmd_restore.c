@@ -24,8 +24,8 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  --at POINT          init, a checkpoint name (itc info lists them) or an icount\n"
-    "  --input FILE        UART input script, fed line by line 20 ms apart, instead\n"
-    "                      of the recording's input\n"
+    "  --input FILE        UART input script, fed line by line 20 ms of virtual time\n"
+    "                      apart, instead of the recording's input\n"
     "  --no-recorded-input do not feed the recording's input (below)\n"
     "  --uart-out FILE     write the UART output to FILE (default: stdout; stdin is\n"
     "                      the UART input unless --input or --uart-out is given)\n"
@@ -241,7 +241,8 @@ int cmd_restore_main(int argc, char **argv)
     } else {
         signal(SIGINT, SIG_IGN); /* QEMU, in our process group, gets it and exits */
     }
-    if (!record_watch(r, uart_out, until, TRUE, should_stop, NULL, NULL, NULL, NULL, &reason, &e)) {
+    if (!record_watch(r, uart_out, until, TRUE, should_stop, NULL, NULL, NULL, NULL, feeder,
+                      &reason, &e)) {
         rc = fail(e, "restore");
         goto out;
     }
