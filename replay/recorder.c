@@ -232,18 +232,19 @@ static gpointer feeder_main(gpointer opaque)
 RecordFeeder *record_feeder_start(int fd, const char *path, GError **error)
 {
     Feeder *f = g_new0(Feeder, 1);
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
-                    "QEMU's standard input: %s", g_strerror(errno));
-        g_free(f);
-        return NULL;
-    }
-    f->fd = fd;
     if (!g_file_get_contents(path, &f->data, &f->len, error)) {
         g_free(f);
         return NULL;
     }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+                    "QEMU's standard input: %s", g_strerror(errno));
+        g_free(f->data);
+        g_free(f);
+        return NULL;
+    }
+    f->fd = fd;
     g_mutex_init(&f->lock);
     g_cond_init(&f->cond);
     f->thread = g_thread_new("itc-feeder", feeder_main, f);

@@ -51,8 +51,9 @@ void record_until_clear(RecordUntil *u);
 
 #define RECORD_DEFAULT_UART_REGEX "FATAL trap[^\\n]*\\n"
 #define RECORD_DEFAULT_MAX_SECONDS 60
-/* 2.5e7: reverse-stepi p50 ~60 ms, p99 < 100 ms on the sample FSW (make bench) */
-#define RECORD_DEFAULT_CHECKPOINT_EVERY G_GUINT64_CONSTANT(25000000)
+/* 2e7: a reverse-stepi replays 1e7 instructions on average (~20 ms on the
+ * sample FSW); the recording costs ~1.06x a plain run (make bench) */
+#define RECORD_DEFAULT_CHECKPOINT_EVERY G_GUINT64_CONSTANT(20000000)
 
 typedef void (*RecordProgressFn)(void *opaque, const char *phase, guint64 icount,
                                  guint64 virtual_ns, guint64 total);

@@ -1,7 +1,7 @@
 /*
  * ITC workbench: checkpoints QEMU takes by itself on a schedule
  *
- *     -M gr740,checkpoint-dir=DIR,checkpoint-every=25000000
+ *     -M gr740,checkpoint-dir=DIR,checkpoint-every=20000000
  *     qom-set /machine checkpoint-every 0        (at run time: no more)
  *
  * At every multiple K of checkpoint-every instructions the VM pauses (an

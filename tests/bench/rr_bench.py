@@ -3,7 +3,7 @@
 
 One recording of the sample FSW (no commands: it runs its cyclic executive)
 of ITC_BENCH_RR_ICOUNT instructions (default 2e9) with checkpoints every
-ITC_BENCH_RR_EVERY instructions (2.5e7).  Then:
+ITC_BENCH_RR_EVERY instructions (2e7, itc record's default).  Then:
   * reverse-stepi latency at seeded random points, through `itc debug`
     (GDB's reverse-stepi over the stub, timed inside GDB), with the bundle's
     checkpoints vs the same bundle with only the start snapshot (what
@@ -42,7 +42,7 @@ FSW = os.path.join(itctest.FSW, "fsw.elf")
 ICOUNT = int(float(os.environ.get("ITC_BENCH_RR_ICOUNT", "2e9")))
 POINTS = int(os.environ.get("ITC_BENCH_RR_POINTS", "8"))
 SHIFT = 2
-EVERY = int(float(os.environ.get("ITC_BENCH_RR_EVERY", "2.5e7")))
+EVERY = int(float(os.environ.get("ITC_BENCH_RR_EVERY", "2e7")))
 # record-overhead runs (each: a plain run, a recording, one without checkpoints)
 REPEAT = int(os.environ.get("ITC_BENCH_RR_REPEAT", "5"))
 # a second, long recording for latency vs trace length (0: skip)
@@ -50,7 +50,10 @@ LONG = int(float(os.environ.get("ITC_BENCH_RR_LONG", "1e10")))
 # the ratio target is at 1e9 instructions: a recording of that
 # length, the same random points with its checkpoints and start-only (0: skip)
 AT_1E9 = int(float(os.environ.get("ITC_BENCH_RR_RATIO_ICOUNT", "1e9")))
-AT_1E9_POINTS = int(os.environ.get("ITC_BENCH_RR_RATIO_POINTS", "12"))
+# A reverse step's cost grows with its distance past the checkpoint before
+# it, so a p50 over a dozen points varies with where they happen to fall
+# (12 points gave 47.9x and 22.7x with two seeds): 40 points.
+AT_1E9_POINTS = int(os.environ.get("ITC_BENCH_RR_RATIO_POINTS", "40"))
 
 
 def row(name, ratio, details):
@@ -253,17 +256,16 @@ def main():
         ours = reverse_latencies(d, bundle, sorted(early + late), "ckpt")
         start_only = os.path.join(d, "start-only")
         strip_checkpoints(bundle, start_only)
-        # upstream-like: a subset (each step replays from icount 0)
-        up_points = sorted(early[:2] + late[:2])
-        theirs = reverse_latencies(d, start_only, up_points, "start")
+        # upstream-like: each step replays from icount 0; the same points
+        theirs = reverse_latencies(d, start_only, sorted(early + late), "start")
         o = list(ours.values())
         t = list(theirs.values())
         row("reverse-stepi p50 latency, start snapshot only / itc",
             statistics.median(t) / statistics.median(o),
-            "itc p50 %.0f ms p99 %.0f ms over %d points; start-only p50 %.0f ms; "
+            "itc p50 %.0f ms p99 %.0f ms; start-only p50 %.0f ms; the same %d points; "
             "%.2g-insn recording, checkpoints every %.2g"
-            % (1000 * statistics.median(o), 1000 * pct(o, 0.99), len(o),
-               1000 * statistics.median(t), end, EVERY))
+            % (1000 * statistics.median(o), 1000 * pct(o, 0.99),
+               1000 * statistics.median(t), len(o), end, EVERY))
         rc = reverse_continue_ratio(d, bundle, end)
         row("reverse-continue across the recording / forward replay",
             rc["rev"] / rc["fwd"],
@@ -309,6 +311,9 @@ def ratio_at(d, icount, n):
     rnd = random.Random(3)
     points = sorted(rnd.randrange(icount // 100, icount - 10) for _ in range(n))
     ours = reverse_latencies(d, bundle, points, "ratio-ckpt")
+    with open(os.path.join(bundle, "manifest.json")) as f:
+        ckpts = [0] + [c["icount"] for c in json.load(f)["checkpoints"]]
+    past = [k - 1 - max(c for c in ckpts if c <= k - 1) for k in points]
     start_only = os.path.join(d, "ratio-start-only")
     strip_checkpoints(bundle, start_only)
     theirs = reverse_latencies(d, start_only, points, "ratio-start")
@@ -317,10 +322,12 @@ def ratio_at(d, icount, n):
     row("reverse-stepi at %.0e: start snapshot only / itc (p50)" % icount,
         statistics.median(t) / statistics.median(o),
         "%d points, the same for both: itc p50 %.1f ms p99 %.1f ms mean %.1f ms; start-only "
-        "p50 %.0f ms mean %.0f ms (ratio of means %.1f); checkpoints every %.2g; target >= 50"
+        "p50 %.0f ms mean %.0f ms (ratio of means %.1f); checkpoints every %.2g, the points a "
+        "median %.2g instructions past the one before them (half the interval if uniform); "
+        "target >= 50"
         % (n, 1000 * statistics.median(o), 1000 * pct(o, 0.99), 1000 * statistics.mean(o),
            1000 * statistics.median(t), 1000 * statistics.mean(t),
-           statistics.mean(t) / statistics.mean(o), EVERY))
+           statistics.mean(t) / statistics.mean(o), EVERY, statistics.median(past)))
 
 
 def long_run(d):

@@ -27,7 +27,7 @@ import fswtest
 import itctest
 from itctest import check, check_eq
 
-EVERY = 200000000
+EVERY = 100000000   # the input (paced at 20 ms of FSW time a line) ends at ~1.6e8
 UNTIL_FATAL = r"uart:FATAL trap[^\n]*\n"
 TIME_LIMIT_S = 20    # virtual seconds; the FSW dies at ~5.5 s
 INPUT_DONE_NS = 2600000000
@@ -175,8 +175,12 @@ def body():
     # on the host: with no checkpoint before the last delivery, an
     # instruction count before it (reached by replay) stands in.
     early = [c for c in m["checkpoints"] if c["icount"] < last_delivery]
-    ck = early[0] if early else {"name": str(last_delivery - 1000),
-                                 "icount": last_delivery - 1000, "uart_offset": None}
+    if early:
+        ck = early[0]
+    else:  # halfway between the last two deliveries
+        before = max([int(dv[1]) for dv in deliveries if int(dv[1]) < last_delivery] + [0])
+        k = (before + last_delivery) // 2
+        ck = {"name": str(k), "icount": k, "uart_offset": None}
     later = [dv for dv in deliveries if int(dv[1]) > ck["icount"]]
     check(later, "test setup: no input after %s" % ck["name"])
     out = os.path.join(d, "d.uart")
@@ -217,6 +221,8 @@ def body():
     # (e2) a byte the recording did not have (an injected uart-rx fault)
     # before the next recorded delivery: the run has left the recording, and
     # itc says so
+    check(any(int(dv[1]) > ck["icount"] + 1000 for dv in deliveries),
+          "test setup: no recorded delivery after the extra byte at %d" % (ck["icount"] + 1000))
     faults = os.path.join(d, "extra-byte.json")
     with open(faults, "w") as f:
         json.dump([{"kind": "uart-rx", "target": "apbuart0", "data": "0a",

@@ -31,7 +31,7 @@ static const char usage_text[] =
     "                             time:SECONDS   at SECONDS of virtual time\n"
     "                             uart:REGEX     when the UART output matches REGEX\n"
     "                           default: uart:'FATAL trap[^\\n]*\\n' or time:60\n"
-    "  --checkpoint-every N     instructions between checkpoints (default 2.5e7; 0 = none)\n"
+    "  --checkpoint-every N     instructions between checkpoints (default 2e7; 0 = none)\n"
     "  --verify                 take the checkpoints in a replay pass after the recording,\n"
     "                           which also verifies that it replays identically (end,\n"
     "                           final state, UART bytes, faults); about twice the time.\n"
