@@ -1154,7 +1154,9 @@ gboolean record_bundle(const RecordOptions *o, RecordStats *stats, BundleManifes
         !record_check_extra_args((const char *const *)o->extra, error))
         return FALSE;
     if (o->input && !g_file_test(o->input, G_FILE_TEST_IS_REGULAR))
-        return fail(error, RECORDER_ERROR_BAD_INPUT, "--input %s: no such file", o->input);
+        return fail(error, RECORDER_ERROR_BAD_INPUT, "--input %s: %s", o->input,
+                    g_file_test(o->input, G_FILE_TEST_EXISTS) ? "not a regular file"
+                                                              : "no such file");
     gboolean created;
     if (!prepare_bundle_dir(o->bundle_dir, &created, error))
         return FALSE;

@@ -187,6 +187,16 @@ def body():
         check(not os.path.exists(os.path.join(bad_x, "manifest.json")),
               "a refused recording leaves no bundle (%s)" % what)
     bt.check_no_stray_qemu(d, "itc record with extra arguments")
+    # an --input that is missing or not a file: exit 2, named, no bundle
+    for inp, why in [(os.path.join(d, "missing-input.txt"), "no such file"),
+                     (d, "not a regular file")]:
+        bad_i = os.path.join(d, "input-bad")
+        bt.expect_rc(2, ["--input", inp, why], "record", fswtest.FSW_ELF, "-o", bad_i,
+                     "--input", inp, "--until", "icount:1000000", env=env)
+        check(not os.path.exists(os.path.join(bad_i, "manifest.json")),
+              "a refused --input %s leaves a bundle" % inp)
+        bt.expect_rc(2, ["--input", inp, why], "restore", bundle, "--at", "init",
+                     "--input", inp, "--uart-out", os.path.join(d, "input-bad.uart"), env=env)
 
     # ---- damaged bundles: exit 2, a message naming the problem ----
     bad = copy_bundle(bundle, d, "corrupt-manifest")

@@ -119,7 +119,9 @@ int cmd_restore_main(int argc, char **argv)
     if (until_uart && !uart_out)
         return cli_error("restore: --until uart:REGEX needs --uart-out FILE");
     if (input && !g_file_test(input, G_FILE_TEST_IS_REGULAR))
-        return cli_error("restore: --input %s: no such file", input);
+        return cli_error("restore: --input %s: %s", input,
+                         g_file_test(input, G_FILE_TEST_EXISTS) ? "not a regular file"
+                                                                : "no such file");
     GError *e = NULL;
     g_autoptr(GPtrArray) faults = NULL;
     if (faults_file && !(faults = fault_scenario_load(faults_file, &e)))
