@@ -52,7 +52,7 @@ void record_until_clear(RecordUntil *u);
 #define RECORD_DEFAULT_UART_REGEX "FATAL trap[^\\n]*\\n"
 #define RECORD_DEFAULT_MAX_SECONDS 60
 /* 2e7: a reverse-stepi replays 1e7 instructions on average (~20 ms on the
- * sample FSW); the recording costs ~1.06x a plain run (make bench) */
+ * sample FSW); the recording costs 1.05-1.10x a plain run (make bench) */
 #define RECORD_DEFAULT_CHECKPOINT_EVERY G_GUINT64_CONSTANT(20000000)
 
 typedef void (*RecordProgressFn)(void *opaque, const char *phase, guint64 icount,

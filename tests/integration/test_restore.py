@@ -159,16 +159,26 @@ def body():
         deliveries = [ln.split() for ln in f if ln.strip() and not ln.startswith("#")]
     check(deliveries, "uart-rx.log lists no delivery")
     # itc record paces --input in guest time: no byte of line K (from 0)
-    # reaches the UART before K * 20 ms of virtual time, and all of it does
+    # reaches the UART before K * 20 ms of virtual time, all of it does, and
+    # before the script's first time-tagged command is due (AT 2000 ms), or
+    # the anomaly does not happen; the UART lost nothing (the FSW's
+    # housekeeping counts RX overruns)
     with open(fswtest.ANOMALY_INPUT, "rb") as f:
         script = f.read()
     for dv in deliveries:
-        line = script[:int(dv[0])].count(b"\n")
+        last_byte = int(dv[0]) + len(dv[3]) // 2 - 1
+        line = script[:last_byte].count(b"\n")
         check(int(dv[2]) >= line * 20_000_000,
               "input line %d delivered at %s ns of virtual time, before %d ms"
               % (line, dv[2], line * 20))
     fed = sum(len(dv[3]) // 2 for dv in deliveries)
     check_eq(fed, len(script), "input bytes delivered (uart-rx.log)")
+    late = max(int(dv[2]) for dv in deliveries)
+    check(late < 2_000_000_000, "the input ended at %d ns of virtual time, after the first "
+          "time-tagged command was due" % late)
+    rxov = re.findall(rb"rxov=(\d+)", uart)
+    check(rxov and all(v == b"0" for v in rxov),
+          "the FSW reported UART RX overruns: %s" % sorted(set(rxov)))
     last_delivery = max(int(dv[1]) for dv in deliveries)
     # The feeder paces the input in guest time, but by the watcher's polls
     # (every 50 ms of host time), so where it lands in the run still depends
@@ -177,9 +187,10 @@ def body():
     early = [c for c in m["checkpoints"] if c["icount"] < last_delivery]
     if early:
         ck = early[0]
-    else:  # halfway between the last two deliveries
-        before = max([int(dv[1]) for dv in deliveries if int(dv[1]) < last_delivery] + [0])
-        k = (before + last_delivery) // 2
+    else:  # in the widest gap between two deliveries
+        at = sorted({0} | {int(dv[1]) for dv in deliveries})
+        a, b = max(zip(at, at[1:]), key=lambda p: p[1] - p[0])
+        k = (a + b) // 2
         ck = {"name": str(k), "icount": k, "uart_offset": None}
     later = [dv for dv in deliveries if int(dv[1]) > ck["icount"]]
     check(later, "test setup: no input after %s" % ck["name"])
@@ -221,12 +232,13 @@ def body():
     # (e2) a byte the recording did not have (an injected uart-rx fault)
     # before the next recorded delivery: the run has left the recording, and
     # itc says so
-    check(any(int(dv[1]) > ck["icount"] + 1000 for dv in deliveries),
-          "test setup: no recorded delivery after the extra byte at %d" % (ck["icount"] + 1000))
+    nxt = min(int(dv[1]) for dv in deliveries if int(dv[1]) > ck["icount"])
+    extra = (ck["icount"] + nxt) // 2   # between the restore point and the next delivery
+    check(ck["icount"] < extra < nxt, "test setup: no room for an extra byte after %d" % ck["icount"])
     faults = os.path.join(d, "extra-byte.json")
     with open(faults, "w") as f:
         json.dump([{"kind": "uart-rx", "target": "apbuart0", "data": "0a",
-                    "icount": ck["icount"] + 1000}], f)
+                    "icount": extra}], f)
     r, got, err = restore_to_end(bundle, ck["name"], os.path.join(d, "e2.uart"), env,
                                  "--faults", faults)
     check_eq(r["left_recording_input"], True, "left_recording_input after an extra input byte")

@@ -112,11 +112,12 @@ class Run:
         """Send the script one line at a time, INPUT_PACE seconds apart.
         Under rr=record QEMU delivers chardev input as asynchronous replay
         events, so a whole file can reach the UART in one burst and overrun
-        its 32-byte RX FIFO; line pacing keeps bursts below that.  Line K
-        goes out at K * INPUT_PACE after the first (not INPUT_PACE after the
-        line before it), so a late wake-up on a loaded host does not delay
-        every line after it: the anomaly script must be in before ~2 s of
-        FSW time."""
+        its 32-byte RX FIFO during the BSP's boot; line pacing spreads the
+        script out.  Line K goes out at K * INPUT_PACE after the first (not
+        INPUT_PACE after the line before it), so a late wake-up on a loaded
+        host does not delay every line after it (the lines then due go out
+        together; after boot the FSW's interrupt-driven RX ring takes them):
+        the anomaly script must be in before ~2 s of FSW time."""
         try:
             t0 = time.monotonic()
             with open(self.input_path, "rb") as f:

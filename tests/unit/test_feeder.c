@@ -129,6 +129,31 @@ static void test_stop_with_nobody_reading(void)
     pipe_teardown(&p);
 }
 
+/* A stop while the feeder waits for its first clock, or for a line not yet
+ * due, returns at once. */
+static void test_stop_while_waiting(void)
+{
+    for (int clocks = 0; clocks < 2; clocks++) {
+        Pipe p;
+        const char *text = "a\nb\n";
+        pipe_setup(&p, text, strlen(text));
+        GError *e = NULL;
+        RecordFeeder *f = record_feeder_start(p.wr, p.path, &e);
+        g_assert_no_error(e);
+        if (clocks) {
+            record_feeder_clock(f, 0);
+            expect(&p, "a\n");
+        }
+        g_usleep(20000); /* the thread is waiting now */
+        signal(SIGALRM, on_alarm);
+        alarm(10);
+        record_feeder_stop(f);
+        alarm(0);
+        expect_nothing(&p);
+        pipe_teardown(&p);
+    }
+}
+
 static void test_unreadable_file(void)
 {
     GError *e = NULL;
@@ -148,6 +173,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/feeder/lines_on_the_guest_clock", test_lines_on_the_guest_clock);
     g_test_add_func("/feeder/stop_with_nobody_reading", test_stop_with_nobody_reading);
+    g_test_add_func("/feeder/stop_while_waiting", test_stop_while_waiting);
     g_test_add_func("/feeder/unreadable_file", test_unreadable_file);
     return g_test_run();
 }
