@@ -134,6 +134,20 @@ static const BundleCheckpoint *bundle_checkpoint_named(const BundleManifest *m, 
     return !strcmp(name, "init") ? &m->init : bundle_find_checkpoint(m, name);
 }
 
+/* Writes checkpoint CK's stream from the store S to F; a damaged store is
+ * BUNDLE_ERROR_CORRUPT naming the checkpoint, its snapshot and the store. */
+static gboolean export_checkpoint(ReplayBundle *b, SnapStore *s, const BundleCheckpoint *ck,
+                                  FILE *f, GError **error)
+{
+    GError *e = NULL;
+    if (snap_store_export(s, ck->snapshot, f, &e))
+        return TRUE;
+    g_set_error(error, BUNDLE_ERROR, BUNDLE_ERROR_CORRUPT, "checkpoint %s (snapshot %s in %s): %s",
+                ck->name, ck->snapshot, b->store_path, e->message);
+    g_error_free(e);
+    return FALSE;
+}
+
 /* Exports checkpoint CK from the store to SCRATCH and has QEMU import it as
  * an internal snapshot. */
 static gboolean import_checkpoint(ReplayBundle *b, SnapStore *s, QmpClient *q,
@@ -144,19 +158,13 @@ static gboolean import_checkpoint(ReplayBundle *b, SnapStore *s, QmpClient *q,
         g_set_error(error, BUNDLE_ERROR, BUNDLE_ERROR_IO, "%s: %s", scratch, g_strerror(errno));
         return FALSE;
     }
-    GError *e = NULL;
-    gboolean ok = snap_store_export(s, ck->snapshot, f, &e);
+    gboolean ok = export_checkpoint(b, s, ck, f, error);
     if (fclose(f) != 0 && ok) {
         g_set_error(error, BUNDLE_ERROR, BUNDLE_ERROR_IO, "%s: %s", scratch, g_strerror(errno));
         return FALSE;
     }
-    if (!ok) {
-        g_set_error(error, BUNDLE_ERROR, BUNDLE_ERROR_CORRUPT,
-                    "checkpoint %s (snapshot %s in %s): %s", ck->name, ck->snapshot, b->store_path,
-                    e->message);
-        g_error_free(e);
+    if (!ok)
         return FALSE;
-    }
     g_autoptr(JsonObject) args = json_object_new();
     json_object_set_string_member(args, "name", ck->name);
     json_object_set_string_member(args, "path", scratch);
@@ -490,14 +498,9 @@ static gboolean compare_checkpoint_ram(ReplayBundle *b, SnapStore *s, QemuRun *r
                     g_strerror(errno));
         return FALSE;
     }
-    GError *e = NULL;
-    ok = snap_store_export(s, ck->snapshot, f, &e);
+    ok = export_checkpoint(b, s, ck, f, error);
     fclose(f);
     if (!ok) {
-        g_set_error(error, BUNDLE_ERROR, BUNDLE_ERROR_CORRUPT,
-                    "checkpoint %s (snapshot %s in %s): %s", ck->name, ck->snapshot, b->store_path,
-                    e->message);
-        g_error_free(e);
         free(rec);
         return FALSE;
     }

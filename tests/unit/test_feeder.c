@@ -33,6 +33,16 @@ static void pipe_setup(Pipe *p, const char *text, gsize len)
     g_assert_no_error(e);
 }
 
+/* A feeder of TEXT into a fresh pipe P. */
+static RecordFeeder *feeder_on_pipe(Pipe *p, const char *text, gsize len)
+{
+    pipe_setup(p, text, len);
+    GError *e = NULL;
+    RecordFeeder *f = record_feeder_start(p->wr, p->path, &e);
+    g_assert_no_error(e);
+    return f;
+}
+
 static void pipe_teardown(Pipe *p)
 {
     close(p->rd);
@@ -77,10 +87,7 @@ static void test_lines_on_the_guest_clock(void)
 {
     Pipe p;
     const char *text = "a\nbb\nccc\ndddd";
-    pipe_setup(&p, text, strlen(text));
-    GError *e = NULL;
-    RecordFeeder *f = record_feeder_start(p.wr, p.path, &e);
-    g_assert_no_error(e);
+    RecordFeeder *f = feeder_on_pipe(&p, text, strlen(text));
     expect_nothing(&p); /* no clock yet */
     record_feeder_clock(f, 5 * MS);
     expect(&p, "a\n"); /* the first line at the first clock */
@@ -105,6 +112,15 @@ static void on_alarm(int sig)
     _exit(2);
 }
 
+/* record_feeder_stop(F), or the test ends with a message after 10 s. */
+static void stop_within_10s(RecordFeeder *f)
+{
+    signal(SIGALRM, on_alarm);
+    alarm(10);
+    record_feeder_stop(f);
+    alarm(0);
+}
+
 static void test_stop_with_nobody_reading(void)
 {
     Pipe p;
@@ -112,20 +128,14 @@ static void test_stop_with_nobody_reading(void)
     char *text = g_malloc(len);
     for (gsize i = 0; i < len; i++)
         text[i] = (i % 64 == 63) ? '\n' : 'x';
-    pipe_setup(&p, text, len);
+    RecordFeeder *f = feeder_on_pipe(&p, text, len);
     g_free(text);
-    GError *e = NULL;
-    RecordFeeder *f = record_feeder_start(p.wr, p.path, &e);
-    g_assert_no_error(e);
     record_feeder_clock(f, 0);
     record_feeder_clock(f, 1000000 * MS); /* every line is due */
     g_autoptr(GString) got = read_for(&p, 4096, 10000);
     g_assert_cmpuint(got->len, >, 0); /* it writes, until the pipe is full */
     g_usleep(50000);
-    signal(SIGALRM, on_alarm);
-    alarm(10);
-    record_feeder_stop(f);
-    alarm(0);
+    stop_within_10s(f);
     pipe_teardown(&p);
 }
 
@@ -136,19 +146,13 @@ static void test_stop_while_waiting(void)
     for (int clocks = 0; clocks < 2; clocks++) {
         Pipe p;
         const char *text = "a\nb\n";
-        pipe_setup(&p, text, strlen(text));
-        GError *e = NULL;
-        RecordFeeder *f = record_feeder_start(p.wr, p.path, &e);
-        g_assert_no_error(e);
+        RecordFeeder *f = feeder_on_pipe(&p, text, strlen(text));
         if (clocks) {
             record_feeder_clock(f, 0);
             expect(&p, "a\n");
         }
         g_usleep(20000); /* the thread is waiting now */
-        signal(SIGALRM, on_alarm);
-        alarm(10);
-        record_feeder_stop(f);
-        alarm(0);
+        stop_within_10s(f);
         expect_nothing(&p);
         pipe_teardown(&p);
     }
