@@ -10,7 +10,11 @@
  * largest instruction count not after the target, when that is closer
  * than where the replay is) and arms a replay breakpoint at the target.
  * Whoever stopped the VM (GDB with "continue", or QMP "cont") resumes it
- * and receives the stop at the target in the normal way.
+ * and receives the stop at the target in the normal way.  When the machine
+ * leaves snapshots behind reverse steps (reverse-snapshot-distance N) and
+ * the replay has more than 2 N instructions to run, it also leaves one N
+ * before the target, so that the reverse steps which usually follow a goto
+ * replay N instructions, not the distance from the checkpoint.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -46,19 +50,25 @@ static char *itc_replay_nearest_checkpoint(uint64_t icount,
         return NULL;
     }
     n = bdrv_snapshot_list(bs, &sn_tab);
-    for (i = 0; i < n; i++) {
-        if (sn_tab[i].icount == -1ULL || sn_tab[i].icount > icount) {
-            continue;
+    /*
+     * Nearest first; only that one is checked on every device (each check
+     * lists all snapshots again: hundreds of checkpoints made it n^2).
+     */
+    for (;;) {
+        best = NULL;
+        for (i = 0; i < n; i++) {
+            if (sn_tab[i].icount != -1ULL && sn_tab[i].icount <= icount &&
+                (!best || best->icount < sn_tab[i].icount)) {
+                best = &sn_tab[i];
+            }
         }
-        if (bdrv_all_has_snapshot(sn_tab[i].name, false, NULL, NULL) != 1) {
-            continue;
+        if (!best) {
+            return NULL;
         }
-        if (!best || best->icount < sn_tab[i].icount) {
-            best = &sn_tab[i];
+        if (bdrv_all_has_snapshot(best->name, false, NULL, NULL) == 1) {
+            break;
         }
-    }
-    if (!best) {
-        return NULL;
+        best->icount = -1ULL; /* not on every device: the next nearest */
     }
     *found_icount = best->icount;
     return g_strdup(best->name);
@@ -113,7 +123,8 @@ ItcReplayGoto *qmp_itc_replay_goto(int64_t icount, Error **errp)
     ret->snapshot = g_steal_pointer(&snapshot);
     ret->pending = current != target;
     if (ret->pending) {
-        qmp_replay_break(target, errp);
+        /* with reverse snapshots on, leaves one close behind the target */
+        replay_break_behind(target, errp);
         if (*errp) {
             qapi_free_ItcReplayGoto(ret);
             return NULL;

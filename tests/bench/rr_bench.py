@@ -22,7 +22,12 @@ ITC_BENCH_RR_EVERY instructions (2e7, itc record's default).  Then:
     snapshot behind consecutive reverse steps (patch 0025) and without;
   * the issue's ratio target, at 1e9 instructions (ITC_BENCH_RR_RATIO_ICOUNT):
     a recording of that length, reverse-stepi at the same seeded random
-    points with its checkpoints and with the start snapshot only.
+    points with its checkpoints and with the start snapshot only; twice:
+    after an itc-goto that leaves a snapshot close behind its target (patch
+    0029, itc debug's default), and reached leaving none, as a breakpoint
+    does (the replay runs from the checkpoint before the point).
+The reverse steps elsewhere are timed the second way (the slower one), and
+the start-only runs always behave as upstream (no snapshots left behind).
 """
 import json
 import os
@@ -101,18 +106,29 @@ def debug_batch_json(bundle, script, out, what):
         return json.load(f)
 
 
-def reverse_latencies(d, bundle, points, name):
-    """{point: seconds of one reverse-stepi from point}, timed inside GDB."""
+def reverse_latencies(d, bundle, points, name, behind=0, gotos=None):
+    """{point: seconds of one reverse-stepi from point}, timed inside GDB,
+    after an itc-goto to the point.  BEHIND is QEMU's reverse snapshot
+    distance during the session: with 0 (upstream's behaviour) the goto
+    leaves no snapshot, as when a breakpoint stops the replay there; with
+    itc debug's 1e6 a goto from more than 2e6 away leaves one 1e6 before
+    its target (patch 0029).  GOTOS, a dict, receives each goto's seconds."""
     out = os.path.join(d, name + ".json")
     script = os.path.join(d, name + ".gdb")
     with open(script, "w") as f:
-        f.write("python\nimport gdb, json, time\nR = {}\n")
+        f.write("python\nimport gdb, json, time\nR = {}\nG = {}\n")
+        f.write("gdb.execute('monitor qom-set /machine reverse-snapshot-distance %d', "
+                "to_string=True)\n" % behind)
         for k in points:
-            f.write("gdb.execute('itc-goto %d', to_string=True)\n" % k)
+            f.write("t = time.monotonic()\ngdb.execute('itc-goto %d', to_string=True)\n"
+                    "G[%d] = time.monotonic() - t\n" % (k, k))
             f.write("t = time.monotonic()\ngdb.execute('reverse-stepi', to_string=True)\n"
                     "R[%d] = time.monotonic() - t\n" % k)
-        f.write("json.dump(R, open(%r, 'w'))\nend\n" % out)
-    return {int(k): v for k, v in debug_batch_json(bundle, script, out, "").items()}
+        f.write("json.dump(dict(R=R, G=G), open(%r, 'w'))\nend\n" % out)
+    res = debug_batch_json(bundle, script, out, "")
+    if gotos is not None:
+        gotos.update({int(k): v for k, v in res["G"].items()})
+    return {int(k): v for k, v in res["R"].items()}
 
 
 def consecutive_reverse(d, bundle, points, steps=8):
@@ -123,12 +139,16 @@ def consecutive_reverse(d, bundle, points, steps=8):
     script = os.path.join(d, "consecutive.gdb")
     with open(script, "w") as f:
         f.write("python\nimport gdb, json, time\nR = {}\n")
-        # without first: the snapshots left behind would serve the second pass
+        # without first: the snapshots left behind would serve the second pass;
+        # the gotos leave none (patch 0029), so that this measures patch 0025
         for dist in (0, 1000000):
-            f.write("gdb.execute('monitor qom-set /machine reverse-snapshot-distance %d', "
-                    "to_string=True)\nR[%d] = []\n" % (dist, dist))
+            f.write("R[%d] = []\n" % dist)
             for k in points:
+                f.write("gdb.execute('monitor qom-set /machine reverse-snapshot-distance 0', "
+                        "to_string=True)\n")
                 f.write("gdb.execute('itc-goto %d', to_string=True)\n" % k)
+                f.write("gdb.execute('monitor qom-set /machine reverse-snapshot-distance %d', "
+                        "to_string=True)\n" % dist)
                 f.write("for i in range(%d):\n"
                         "    t = time.monotonic()\n"
                         "    gdb.execute('reverse-stepi', to_string=True)\n"
@@ -311,17 +331,31 @@ def ratio_at(d, icount, n):
     rnd = random.Random(3)
     points = sorted(rnd.randrange(icount // 100, icount - 10) for _ in range(n))
     ours = reverse_latencies(d, bundle, points, "ratio-ckpt")
+    goto_ours, goto_theirs = {}, {}
+    ours_behind = reverse_latencies(d, bundle, points, "ratio-behind", 1000000, goto_ours)
     with open(os.path.join(bundle, "manifest.json")) as f:
         ckpts = [0] + [c["icount"] for c in json.load(f)["checkpoints"]]
     past = [k - 1 - max(c for c in ckpts if c <= k - 1) for k in points]
     start_only = os.path.join(d, "ratio-start-only")
     strip_checkpoints(bundle, start_only)
-    theirs = reverse_latencies(d, start_only, points, "ratio-start")
+    theirs = reverse_latencies(d, start_only, points, "ratio-start", 0, goto_theirs)
     o = [ours[k] for k in points]
     t = [theirs[k] for k in points]
-    row("reverse-stepi at %.0e: start snapshot only / itc (p50)" % icount,
+    b = [ours_behind[k] for k in points]
+    gb = [goto_ours[k] for k in points]
+    gt = [goto_theirs[k] for k in points]
+    row("reverse-stepi after itc-goto at %.0e: start only / itc (p50)" % icount,
+        statistics.median(t) / statistics.median(b),
+        "the same %d points; the goto left a snapshot 1e6 before its target (patch 0029, "
+        "itc debug's default): itc p50 %.1f ms p99 %.1f ms mean %.1f ms; start-only p50 %.0f "
+        "ms (ratio of means %.1f); the gotos p50 %.0f ms vs %.0f ms start-only; target >= 50"
+        % (n, 1000 * statistics.median(b), 1000 * pct(b, 0.99), 1000 * statistics.mean(b),
+           1000 * statistics.median(t), statistics.mean(t) / statistics.mean(b),
+           1000 * statistics.median(gb), 1000 * statistics.median(gt)))
+    row("reverse-stepi at %.0e, no snapshot near: start only / itc" % icount,
         statistics.median(t) / statistics.median(o),
-        "%d points, the same for both: itc p50 %.1f ms p99 %.1f ms mean %.1f ms; start-only "
+        "%d points, the same for both, reached leaving no snapshot (as a breakpoint does): itc "
+        "p50 %.1f ms p99 %.1f ms mean %.1f ms; start-only "
         "p50 %.0f ms mean %.0f ms (ratio of means %.1f); checkpoints every %.2g, the points a "
         "median %.2g instructions past the one before them (half the interval if uniform); "
         "target >= 50"

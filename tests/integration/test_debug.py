@@ -10,11 +10,15 @@
    (through the checkpoints) and reverse-stepi from count+1: registers must
    be exactly the forward ones; so must six consecutive reverse-stepi far
    from a checkpoint, after which QEMU lists the snapshot it left behind
-   them (patch 0025) and itc-checkpoints does not.
+   them (patch 0025) and itc-checkpoints does not; and a reverse-stepi
+   after an itc-goto far from a checkpoint, which left a snapshot 1e6
+   instructions before its target (patch 0029).
 3. The demo's finding: from the symptom, a watchpoint on tt_next and
    reverse-continue must stop right after the store found forwards;
    reverse-stepi lands on it: a store instruction in ev_put_isr that turns
-   tt_next from an even pointer into the odd event word.  Then
+   tt_next from an even pointer into the odd event word; reverse-continue's
+   last leg left a snapshot 1e6 before where it stopped, when it replayed
+   more than 2e6 to get there (patch 0029).  Then
    reverse-continue to a breakpoint (tt_check) twice and continue forwards:
    earlier calls going back, and the forward hit is the same instruction.
 4. Source-level stepping both ways from a breakpoint in tt_check (next /
@@ -133,8 +137,11 @@ def main():
     # behind them (patch 0025) and the later ones start from it
     far = ckpts[1] + 5000000 + rnd.randrange(0, 10000000)
     run_back = [far - i for i in range(1, 7)]
+    # an itc-goto this far from any snapshot leaves one 1e6 before its target
+    far2 = ckpts[3] + 5000000 + rnd.randrange(0, 10000000)
     points = sorted(set([rnd.randrange(1000, end - 5000000) for _ in range(6)] +
-                        [ckpts[2], ckpts[2] + 1, ckpts[2] - 1, last + 7] + run_back))
+                        [ckpts[2], ckpts[2] + 1, ckpts[2] - 1, last + 7, far2 - 1] +
+                        run_back))
     print("points:", points)
 
     # 1. forward reference: plain forward replay to each point
@@ -167,12 +174,20 @@ end
     os.makedirs(os.path.dirname(moved))
     shutil.move(bundle, moved)
     body = "break bsp_fatal\ncontinue\ndelete\npython RESULTS['fatal'] = itc_now()\n"
-    # first, so that no snapshot left behind other reverse steps serves them
-    body += "itc-goto %d\n" % far
+    # first, so that no snapshot left behind other reverse steps serves them;
+    # the goto leaves none (distance 0), the second reverse step does
+    body += ("monitor qom-set /machine reverse-snapshot-distance 0\nitc-goto %d\n"
+             "monitor qom-set /machine reverse-snapshot-distance 1000000\n" % far)
     for k in run_back:
         body += "reverse-stepi\npython RESULTS['back%d'] = dict(icount=itc_now(), regs=itc_regs())\n" % k
     body += ("python RESULTS['snapshots'] = gdb.execute('monitor info snapshots', to_string=True)\n"
              "python RESULTS['checkpoints'] = gdb.execute('itc-checkpoints', to_string=True)\n")
+    # a goto far from any snapshot leaves one behind its target, and the
+    # reverse step from there replays from it
+    body += ("itc-goto %d\npython RESULTS['goto_snapshots'] = "
+             "gdb.execute('monitor info snapshots', to_string=True)\n"
+             "reverse-stepi\npython RESULTS['far2'] = dict(icount=itc_now(), regs=itc_regs())\n"
+             % far2)
     for k in reversed([k for k in points if k not in run_back]):
         body += "itc-goto %d\npython RESULTS['goto%d'] = dict(icount=itc_now(), regs=itc_regs())\n" % (k, k)
         body += ("itc-goto %d\nreverse-stepi\n"
@@ -196,8 +211,20 @@ end
     check(far - 2 - 1000000 in behind,
           "no snapshot left behind the consecutive reverse steps from %d: %s"
           % (far, rev["snapshots"][-1500:]))
+    check(far - 1000000 not in behind,
+          "an itc-goto with reverse-snapshot-distance 0 left a snapshot: %s" % behind)
     check("replay-reverse" not in rev["checkpoints"],
           "itc-checkpoints lists QEMU's own snapshots: %s" % rev["checkpoints"])
+    behind = [int(n) for n in re.findall(r"replay-reverse-(\d+)", rev["goto_snapshots"])]
+    check(far2 - 1000000 in behind,
+          "itc-goto %d left no snapshot 1e6 before it: %s" % (far2, behind))
+    got = rev["far2"]
+    check_eq(got["icount"], far2 - 1, "reverse-stepi after itc-goto %d: position" % far2)
+    for reg in sorted(fwd[str(far2 - 1)]["regs"]):
+        check(got["regs"][reg] == fwd[str(far2 - 1)]["regs"][reg],
+              "seed %d: at icount %d, reverse-stepi after itc-goto gives %%%s = 0x%x, forward "
+              "replay 0x%x" % (SEED, far2 - 1, reg, got["regs"][reg],
+                               fwd[str(far2 - 1)]["regs"][reg]))
     for k in reversed([k for k in points if k not in run_back]):
         for how in ("goto", "rsi"):
             got = rev["%s%d" % (how, k)]
@@ -216,6 +243,7 @@ delete
 watch -l tt_next
 reverse-continue
 python RESULTS["rc_stop"] = itc_now()
+python RESULTS["rc_snapshots"] = gdb.execute("monitor info snapshots", to_string=True)
 reverse-stepi
 python
 pc = int(gdb.parse_and_eval("$pc"))
@@ -243,6 +271,15 @@ end
     check_eq(fin["rc_stop"], corrupt["icount"],
              "reverse-continue stops where the forward watchpoint saw the corruption")
     check_eq(st["icount"], corrupt["icount"] - 1, "reverse-stepi lands on the store")
+    behind = [int(n) for n in re.findall(r"replay-reverse-(\d+)", fin["rc_snapshots"])]
+    last_leg = fin["rc_stop"] - max([0] + [c for c in ckpts if c <= fin["rc_stop"]])
+    if last_leg > 2000000:
+        check(fin["rc_stop"] - 1000000 in behind,
+              "reverse-continue's last leg (%d instructions) left no snapshot 1e6 before its "
+              "stop: %s" % (last_leg, behind))
+    else:
+        check(not behind, "reverse-continue's last leg (%d instructions) left a snapshot: %s"
+              % (last_leg, behind))
     check_eq(st["func"], "ev_put_isr", "function of the guilty store")
     check(re.search(r":\s+st\s", st["insn"]), "a store instruction: %r" % st["insn"])
     check(st["before"] % 4 == 0 and st["before"] != 0,
