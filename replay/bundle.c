@@ -591,6 +591,24 @@ const BundleCheckpoint *bundle_find_checkpoint(const BundleManifest *m, const ch
     return NULL;
 }
 
+gboolean bundle_parse_count(const char *s, guint64 *out)
+{
+    char *end;
+    if (!*s || *s == '-' || *s == '+' || g_ascii_isspace(*s))
+        return FALSE;
+    errno = 0;
+    guint64 v = g_ascii_strtoull(s, &end, 0);
+    if (!*end && !errno) {
+        *out = v;
+        return TRUE;
+    }
+    double d = g_ascii_strtod(s, &end);
+    if (*end || !(d >= 0) || d >= 9007199254740992.0 || d != (double)(guint64)d)
+        return FALSE;
+    *out = (guint64)d;
+    return TRUE;
+}
+
 const BundleCheckpoint *bundle_checkpoint_before(const BundleManifest *m, guint64 icount)
 {
     const BundleCheckpoint *best = NULL;

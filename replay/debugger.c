@@ -103,11 +103,9 @@ gboolean debugger_parse_at(const BundleManifest *m, const char *at, guint64 *ico
         return TRUE;
     }
     guint64 v = 0;
-    GError *e = NULL;
-    if (!g_ascii_string_to_unsigned(at, 10, 0, G_MAXUINT64, &v, &e)) {
+    if (!bundle_parse_count(at, &v)) {
         g_set_error(error, DEBUGGER_ERROR, DEBUGGER_ERROR_BAD_AT,
                     "--at %s: neither a checkpoint of the bundle nor an instruction count", at);
-        g_error_free(e);
         return FALSE;
     }
     if (v > m->icount_end) {

@@ -49,10 +49,8 @@ gboolean record_until_parse(RecordUntil *u, const char *spec, GError **error)
     gsize klen = colon - spec;
     u->text = g_strdup(spec);
     if (klen == 6 && !strncmp(spec, "icount", 6)) {
-        char *end;
-        errno = 0;
-        guint64 n = g_ascii_strtoull(v, &end, 0);
-        if (!*v || *end || errno || n == 0 || n > (guint64)G_MAXINT64)
+        guint64 n;
+        if (!bundle_parse_count(v, &n) || n == 0 || n > (guint64)G_MAXINT64)
             return until_bad(u, spec, error);
         u->kind = UNTIL_ICOUNT;
         u->value = n;

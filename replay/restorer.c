@@ -35,10 +35,8 @@ gboolean restore_prepare(ReplayBundle *b, const char *at, RestorePoint *pt, GErr
         pt->uart_offset = ck->uart_offset;
         return TRUE;
     }
-    char *end;
-    errno = 0;
-    guint64 k = g_ascii_strtoull(at, &end, 0);
-    if (!*at || *end || errno || at[0] == '-')
+    guint64 k;
+    if (!bundle_parse_count(at, &k))
         return bad_at(error, at,
                       "expected 'init', a checkpoint name (ckpt-NNNN) or an "
                       "instruction count");

@@ -21,9 +21,12 @@
    more than 2e6 to get there (patch 0029).  Then
    reverse-continue to a breakpoint (tt_check) twice and continue forwards:
    earlier calls going back, and the forward hit is the same instruction.
+   make demo's GDB script (tests/demo/anomaly.gdb) on the same bundle must
+   report that store, its instruction count and the root cause in words.
 4. Source-level stepping both ways from a breakpoint in tt_check (next /
    reverse-next return to the same instruction count and line, finish /
-   reverse-next step over the whole call, reverse-finish lands on the call),
+   reverse-next step over the whole call, step / reverse-step / step enter
+   and leave it, reverse-finish lands on the call),
    and itc's own GDB commands: itc-icount, itc-goto +N / -N,
    itc-checkpoints (the manifest's checkpoints).
 5. --at: a session started at a seeded count or at a checkpoint begins
@@ -294,6 +297,22 @@ end
     check(h1["t"] > h2["t"], "the earlier tt_check call has the earlier tick: %s" % fin["bp_hits"])
     check_eq(h3["icount"], h1["icount"], "continue from the earlier hit stops at the later one")
 
+    # 3b. make demo's own GDB script on the same recording: it must say what
+    # the assertions above found (the demo is not run by make test itself)
+    r = run_itc(["debug", moved, "--batch", os.path.join(itctest.ROOT, "tests", "demo",
+                                                          "anomaly.gdb"), "--timeout", "300"],
+                env=env)
+    check(r.returncode == 0, "the demo's GDB script failed (exit %d): %s"
+          % (r.returncode, r.stderr[-2000:]))
+    for want in ("Root cause found",
+                 "The FSW died at icount %d" % rev["fatal"],
+                 "at icount %d, by" % st["icount"],
+                 "<ev_put_isr>:",
+                 "from 0x%x to 0x%x (odd: not a pointer)" % (st["before"], corrupt["value"]),
+                 "one past the end of ev_log",
+                 "an unmasked ISR/task race"):
+        check(want in r.stdout, "the demo does not say %r:\n%s" % (want, r.stdout[-3000:]))
+
     # 4. source-level stepping both ways, and itc's GDB commands
     body = r'''
 break tt_check
@@ -306,7 +325,8 @@ def where():
     return dict(icount=itc_now(), func=f.name(), line=sal.line, pc=int(f.pc()))
 RESULTS["at"] = where()
 RESULTS["caller_line"] = gdb.selected_frame().older().find_sal().line
-for cmd in ("next", "reverse-next", "finish", "reverse-next", "step", "reverse-finish"):
+for cmd in ("next", "reverse-next", "finish", "reverse-next", "step", "reverse-step", "step",
+            "reverse-finish"):
     gdb.execute(cmd, to_string=True)
     RESULTS[cmd + str(len([k for k in RESULTS if k.startswith(cmd)]))] = where()
 RESULTS["insn"] = gdb.execute("x/2i $pc - 4", to_string=True)
@@ -338,6 +358,14 @@ end
     into = src["step0"]
     check(into["func"] == "tt_check" and over["icount"] < into["icount"] <= at["icount"] + 4,
           "step from the call's line enters tt_check: %s" % into)
+    rs = src["reverse-step0"]
+    check(rs["func"] == "app_main" and rs["line"] == src["caller_line"]
+          and over["icount"] <= rs["icount"] < into["icount"],
+          "reverse-step from tt_check's first line goes back to the line of the call: %s" % rs)
+    again = src["step1"]
+    check_eq((again["func"], again["icount"], again["pc"]),
+             (into["func"], into["icount"], into["pc"]),
+             "step after reverse-step enters tt_check where the first step did")
     rf = src["reverse-finish0"]
     check(rf["func"] == "app_main" and rf["icount"] < into["icount"]
           and rf["line"] == src["caller_line"],

@@ -13,6 +13,7 @@ divergence), and leave no QEMU running.
 """
 # itc-test-timeout: 600
 import json
+import re
 import os
 import shutil
 import signal
@@ -225,6 +226,14 @@ def body():
     with open(log, "wb") as f:
         f.write(data[:len(data) // 2])
     bt.expect_rc(2, ["replay.bin.zst", "truncated"], "replay", trunc, env=env)
+    # itc info still shows it all, names the damage and exits 2
+    r = bt.expect_rc(2, ["damaged", "missing or resized"], "info", trunc)
+    check(re.search(r"replay\.bin\.zst.*(truncated|size|resized)", r.out),
+          "itc info does not flag the truncated log: %s" % r.out)
+    # with --json the verdict is on stdout too: not a divergence (exit 2)
+    v = bt.expect_rc(2, ["truncated"], "replay", trunc, "--json", env=env).json()
+    check(v["identical"] is False and v["diverged"] is False and "truncated" in v["error"],
+          "itc replay --json on a truncated log: %s" % v)
     # also when the manifest is edited to match the truncated file
     mm = dict(m)
     mm["replay_log"] = dict(m["replay_log"], size=len(data) // 2, sha256=bt.sha256(log))
@@ -253,6 +262,7 @@ def body():
     gone = copy_bundle(bundle, d, "no-checkpoints")
     shutil.rmtree(os.path.join(gone, m["checkpoint_store"]))
     bt.expect_rc(2, ["checkpoint store is missing"], "replay", gone, env=env)
+    bt.expect_rc(2, ["damaged"], "info", gone)
 
     bt.expect_rc(2, ["no such bundle"], "replay", os.path.join(d, "does-not-exist"), env=env)
     bt.expect_rc(2, ["no such bundle"], "info", os.path.join(d, "does-not-exist"))
@@ -292,6 +302,10 @@ def body():
         json.dump(mm, f)
     bt.expect_rc(1, ["shut down at icount %d" % m["icount_end"], "diverged"], "replay", longer,
                  env=env)
+    v = bt.expect_rc(1, ["diverged"], "replay", longer, "--json", env=env).json()
+    check(v["identical"] is False and v["diverged"] is True and
+          ("shut down at icount %d" % m["icount_end"]) in v["error"],
+          "itc replay --json on a divergence reported as an error: %s" % v)
 
     # another QEMU build recorded it
     other_q = copy_bundle(bundle, d, "other-qemu")

@@ -404,11 +404,54 @@ static void test_zstd_follow(void)
     g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
+/* Counts as users write them: exact integers, or 1e9 notation only where
+ * a double is exact; nothing negative, partial or out of range. */
+static void test_parse_count(void)
+{
+    static const struct {
+        const char *s;
+        gboolean ok;
+        guint64 v;
+    } cases[] = {
+        {"0", TRUE, 0},
+        {"123456789", TRUE, 123456789},
+        {"0x10", TRUE, 16},
+        {"1e9", TRUE, 1000000000},
+        {"2.5e7", TRUE, 25000000},
+        {"18446744073709551615", TRUE, G_MAXUINT64},
+        /* beyond 2^53 only as an exact integer */
+        {"9007199254740993", TRUE, 9007199254740993ULL},
+        {"9.007199254740993e15", FALSE, 0},
+        {"18446744073709551616", FALSE, 0},
+        {"1.5", FALSE, 0},
+        {"-1", FALSE, 0},
+        {"+5", FALSE, 0},
+        {" 5", FALSE, 0},
+        {"5 ", FALSE, 0},
+        {"", FALSE, 0},
+        {"lots", FALSE, 0},
+        {"1e", FALSE, 0},
+        {"nan", FALSE, 0},
+        {"inf", FALSE, 0},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        guint64 v = 7;
+        gboolean ok = bundle_parse_count(cases[i].s, &v);
+        if (ok != cases[i].ok)
+            g_error("bundle_parse_count(\"%s\"): %s, want %s", cases[i].s, ok ? "TRUE" : "FALSE",
+                    cases[i].ok ? "TRUE" : "FALSE");
+        if (ok && v != cases[i].v)
+            g_error("bundle_parse_count(\"%s\") = %" G_GUINT64_FORMAT ", want %" G_GUINT64_FORMAT,
+                    cases[i].s, v, cases[i].v);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/bundle/manifest_roundtrip", test_roundtrip);
     g_test_add_func("/bundle/malformed_json_is_refused", test_malformed_json);
+    g_test_add_func("/bundle/parse_count", test_parse_count);
     g_test_add_func("/bundle/missing_fields_are_named", test_missing_fields);
     g_test_add_func("/bundle/wrong_types_are_named", test_wrong_types);
     g_test_add_func("/bundle/verified_flag", test_verified);

@@ -18,7 +18,8 @@ static const char usage_text[] =
     "the files and their sizes (missing or resized files are flagged), the\n"
     "checkpoints and the injected faults (with the instruction count each fired at).\n"
     "Does not run QEMU and does not hash the files (itc replay verifies).\n"
-    "exit status: 0 ok, 2 not a bundle / damaged manifest\n";
+    "exit status: 0 ok, 2 not a bundle, damaged manifest, or files missing or\n"
+    "resized (everything else is still shown)\n";
 
 typedef struct {
     const char *role;
@@ -221,5 +222,9 @@ int cmd_info_main(int argc, char **argv)
     }
     if (have_qemu)
         qemu_install_clear(&inst);
+    if (!files_ok)
+        return cli_error("info: %s is damaged: files of the bundle are missing or resized "
+                         "(listed above); it cannot be replayed",
+                         dir);
     return CLI_OK;
 }

@@ -1,5 +1,6 @@
 /* itc inject: inject a fault into a running recording or restore over QMP. */
 #include "cli.h"
+#include "bundle.h"
 #include "faults.h"
 #include "qmp_client.h"
 
@@ -43,22 +44,6 @@ static const char usage_text[] =
     "Faults known before a recording starts can go into a scenario file instead\n"
     "(itc record --faults).\n"
     "exit status: 0 injected, 2 bad arguments, no QEMU at SOCKET, or QEMU refused\n";
-
-static gboolean parse_num(const char *s, guint64 *out)
-{
-    char *end;
-    errno = 0;
-    guint64 v = g_ascii_strtoull(s, &end, 0);
-    if (*s && !*end && !errno && s[0] != '-') {
-        *out = v;
-        return TRUE;
-    }
-    double d = g_ascii_strtod(s, &end); /* 1e8 */
-    if (!*s || *end || !(d >= 0) || d > 9.2e18 || d != (double)(guint64)d)
-        return FALSE;
-    *out = (guint64)d;
-    return TRUE;
-}
 
 static int print_fault(JsonNode *r, gboolean json)
 {
@@ -115,7 +100,7 @@ int cmd_inject_main(int argc, char **argv)
                     !strcmp(a, "--duration-icount") || !strcmp(a, "--icount") ||
                     !strcmp(a, "--time-ns")) &&
                    has_val) {
-            if (!parse_num(argv[++i], &v) || v > G_MAXINT64)
+            if (!bundle_parse_count(argv[++i], &v) || v > G_MAXINT64)
                 return cli_error("inject: %s '%s' is not a non-negative number", a, argv[i]);
             if (!strcmp(a, "--mask")) {
                 f.has_mask = TRUE;

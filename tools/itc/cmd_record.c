@@ -116,17 +116,6 @@ static void progress(void *opaque, const char *phase, guint64 icount, guint64 vn
     fflush(stderr);
 }
 
-static gboolean parse_u64(const char *s, guint64 *out)
-{
-    char *end;
-    /* accept 1e8 style too */
-    double d = g_ascii_strtod(s, &end);
-    if (!*s || *end || d < 0 || d > 9.2e18 || d != (double)(guint64)d)
-        return FALSE;
-    *out = (guint64)d;
-    return TRUE;
-}
-
 int cmd_record_main(int argc, char **argv)
 {
     const char *fsw = NULL, *out = NULL, *input = NULL, *faults_file = NULL, *fault_sock = NULL;
@@ -166,16 +155,16 @@ int cmd_record_main(int argc, char **argv)
         } else if (!strcmp(a, "--verify")) {
             verify = TRUE;
         } else if (!strcmp(a, "--checkpoint-every") && has_val) {
-            if (!parse_u64(argv[++i], &every))
+            if (!bundle_parse_count(argv[++i], &every))
                 return cli_error("--checkpoint-every: '%s' is not a number of instructions",
                                  argv[i]);
             if (every && every < 100000)
                 return cli_error("--checkpoint-every: at least 100000 instructions (or 0)");
         } else if (!strcmp(a, "--icount-shift") && has_val) {
-            if (!parse_u64(argv[++i], &shift) || shift > 10)
+            if (!bundle_parse_count(argv[++i], &shift) || shift > 10)
                 return cli_error("--icount-shift: '%s' is not 0..10", argv[i]);
         } else if (!strcmp(a, "--smp") && has_val) {
-            if (!parse_u64(argv[++i], &smp) || smp < 1 || smp > 4)
+            if (!bundle_parse_count(argv[++i], &smp) || smp < 1 || smp > 4)
                 return cli_error("--smp: '%s' is not 1..4", argv[i]);
         } else if (a[0] == '-') {
             return cli_error("record: unknown option or missing value: %s (see itc record "

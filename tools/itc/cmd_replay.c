@@ -16,6 +16,8 @@ static const char usage_text[] =
     "each checkpoint, the UART byte count and the guest RAM page by page with the\n"
     "checkpoint's.  Reports the first divergence (for RAM: the checkpoint, how many\n"
     "pages, the first address and the FSW symbol there).\n"
+    "With --json the verdict goes to standard output as one JSON object, also when\n"
+    "the replay cannot run (then with \"error\" and \"diverged\").\n"
     "exit status: 0 identical, 1 diverged, 2 bad bundle, other QEMU build, no QEMU\n";
 
 int cmd_replay_main(int argc, char **argv)
@@ -52,8 +54,24 @@ int cmd_replay_main(int argc, char **argv)
     gboolean ok = b && replay_bundle_verify(b, &v, &e);
     int rc = CLI_OK;
     if (!ok) {
-        rc = g_error_matches(e, REPLAYER_ERROR, REPLAYER_ERROR_DIVERGED) ? CLI_FAILURE_FOUND
-                                                                         : CLI_BAD_INPUT;
+        gboolean diverged = g_error_matches(e, REPLAYER_ERROR, REPLAYER_ERROR_DIVERGED);
+        rc = diverged ? CLI_FAILURE_FOUND : CLI_BAD_INPUT;
+        if (json) {
+            /* a verdict on stdout all the same: what went wrong, and whether
+             * it is a divergence (exit 1) or a bad bundle or setup (exit 2) */
+            g_autoptr(JsonBuilder) jb = json_builder_new();
+            json_builder_begin_object(jb);
+            json_builder_set_member_name(jb, "bundle");
+            json_builder_add_string_value(jb, dir);
+            json_builder_set_member_name(jb, "identical");
+            json_builder_add_boolean_value(jb, FALSE);
+            json_builder_set_member_name(jb, "diverged");
+            json_builder_add_boolean_value(jb, diverged);
+            json_builder_set_member_name(jb, "error");
+            json_builder_add_string_value(jb, e->message);
+            json_builder_end_object(jb);
+            cli_print_json(jb);
+        }
         cli_error("replay: %s", e->message);
         g_error_free(e);
     } else {
