@@ -86,10 +86,10 @@ def check_manifest(bundle, m):
           "uart.log does not hold the FSW's boot banner and telemetry: %r" % uart[:200])
 
 
-def interrupted_recording(d, env):
-    """Ctrl-C (SIGINT) during the record pass ends the recording cleanly:
-    exit 0, a complete bundle that replays identically."""
-    bundle = os.path.join(d, "interrupted")
+def interrupted_recording(d, env, sig):
+    """Ctrl-C (SIGINT), or SIGTERM, during the record pass ends the
+    recording cleanly: exit 0, a complete bundle that replays identically."""
+    bundle = os.path.join(d, "interrupted-%d" % sig)
     p = itctest.spawn([bt.ITC, "record", fswtest.FSW_ELF, "-o", bundle, "--input",
                        fswtest.ANOMALY_INPUT, "--json"], stdout=subprocess.PIPE,
                       stderr=subprocess.PIPE, env=dict(os.environ, **env))
@@ -100,7 +100,7 @@ def interrupted_recording(d, env):
             raise TestFailure("record exited early: %r" % (p.communicate(),))
         check(time.monotonic() < deadline, "no housekeeping telemetry in uart.log in 120 s")
         time.sleep(0.1)
-    p.send_signal(signal.SIGINT)
+    p.send_signal(sig)
     out, err = p.communicate(timeout=300)
     check_eq(p.returncode, 0, "exit status of an interrupted recording (stderr %r)" % err[-800:])
     rec = json.loads(out)
@@ -111,7 +111,8 @@ def interrupted_recording(d, env):
     check_eq(m["icount_end"], rec["icount_end"], "manifest icount_end")
     v = bt.ok("replay", bundle, "--json", env=env).json()
     check(v["identical"], "replay of an interrupted recording: %r" % v)
-    print("interrupted recording: %d instructions, replays identically" % m["icount_end"])
+    print("recording ended by signal %d: %d instructions, replays identically"
+          % (sig, m["icount_end"]))
 
 
 def copy_bundle(src, d, name):
@@ -336,7 +337,8 @@ def body():
     bt.expect_rc(2, ["one CPU"], "record", fswtest.FSW_ELF, "-o", os.path.join(d, "y"),
                  "--smp", "2", env=env)
     bt.check_no_stray_qemu(d, "the error cases")
-    interrupted_recording(d, env)
+    interrupted_recording(d, env, signal.SIGINT)
+    interrupted_recording(d, env, signal.SIGTERM)
     bt.check_no_stray_qemu(d, "an interrupted recording")
 
 

@@ -18,6 +18,7 @@ leaves no QEMU running.
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -52,10 +53,8 @@ def expect_same(what, got, want):
         raise itctest.TestFailure(fswtest.describe_difference(what, got, want))
 
 
-def endpoints(bundle, ck, d, env):
-    """--paused: QMP, HMP and GDB sockets are printed and answer; the machine
-    sits exactly at the checkpoint; quitting through the user's QMP ends itc
-    with exit 0."""
+def paused_restore(bundle, ck, d, env):
+    """itc restore --paused at CK: (process, {endpoint: socket path})."""
     p = itctest.spawn([bt.ITC, "restore", bundle, "--at", ck["name"], "--paused", "--uart-out",
                        os.path.join(d, "ep.uart"), "--json"], stdout=subprocess.PIPE,
                       stderr=subprocess.PIPE, env=dict(os.environ, **env))
@@ -65,7 +64,27 @@ def endpoints(bundle, ck, d, env):
         check(time.monotonic() < deadline and p.poll() is None,
               "restore --paused printed no endpoints: %r" % buf)
         buf += os.read(p.stderr.fileno(), 4096)
-    eps = dict(re.findall(r"^  (qmp|hmp|gdb)  (\S+)$", buf.decode(), re.M))
+    return p, dict(re.findall(r"^  (qmp|hmp|gdb)  (\S+)$", buf.decode(), re.M))
+
+
+def terminated(bundle, ck, d, env):
+    """SIGTERM to itc restore ends the run: exit 0, end reason "interrupted",
+    the QEMU gone and its endpoint directory removed."""
+    p, eps = paused_restore(bundle, ck, d, env)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=60)
+    check_eq(p.returncode, 0, "itc restore after SIGTERM (stderr %r)" % err[-500:])
+    check_eq(json.loads(out)["end_reason"], "interrupted", "end reason after SIGTERM")
+    check(not os.path.exists(os.path.dirname(eps["qmp"])),
+          "SIGTERM left the endpoint directory %s" % os.path.dirname(eps["qmp"]))
+    bt.check_no_stray_qemu(d, "itc restore ended by SIGTERM")
+
+
+def endpoints(bundle, ck, d, env):
+    """--paused: QMP, HMP and GDB sockets are printed and answer; the machine
+    sits exactly at the checkpoint; quitting through the user's QMP ends itc
+    with exit 0."""
+    p, eps = paused_restore(bundle, ck, d, env)
     check_eq(sorted(eps), ["gdb", "hmp", "qmp"], "endpoints printed")
     for name, path in eps.items():
         check(path.startswith(d), "%s socket %s not in the private directory" % (name, path))
@@ -141,6 +160,7 @@ def body():
           % (k, len(got), end))
 
     endpoints(bundle, late[0], d, env)
+    terminated(bundle, late[0], d, env)
 
     # (c) --until icount:N stops after exactly N instructions (itc_stop.c)
     stop_at = late[0]["icount"] + 7654321

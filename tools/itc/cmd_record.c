@@ -69,7 +69,8 @@ static const char usage_text[] =
     "replay injects them at the same instruction; manifest.json marks them\n"
     "\"recorded\": true.\n"
     "\n"
-    "Ctrl-C ends the recording early; the bundle is still complete and valid.\n"
+    "Ctrl-C (or SIGTERM, SIGHUP) ends the recording early; the bundle is still\n"
+    "complete and valid.\n"
     "exit status: 0 ok, 1 the verification replay diverged (nondeterminism),\n"
     "2 bad input or environment (no QEMU, bad ELF, existing bundle, ...)\n";
 
@@ -236,14 +237,20 @@ int cmd_record_main(int argc, char **argv)
         .progress = progress,
         .opaque = &pr,
     };
+    /* Ctrl-C, kill (SIGTERM) and a closed terminal (SIGHUP) all end the
+     * recording with a complete bundle */
     struct sigaction sa = {.sa_handler = on_sigint};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     RecordStats st;
     BundleManifest *m = NULL;
     gboolean ok = record_bundle(&o, &st, &m, &e);
     signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     if (sock_dir) {
         g_unlink(sock_path);
         g_rmdir(sock_dir);

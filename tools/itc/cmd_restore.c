@@ -192,6 +192,16 @@ int cmd_restore_main(int argc, char **argv)
                         : isatty(0) ? QEMU_STDIN_INHERIT
                                     : QEMU_STDIN_NULL;
     gboolean has_faults = faults && faults->len;
+    struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    if (in_mode != QEMU_STDIN_INHERIT)
+        sigaction(SIGINT, &sa, NULL);
+    else
+        signal(SIGINT, SIG_IGN); /* QEMU, in our process group, gets it and exits */
+    /* kill and a closed terminal end the run too, QEMU and all; from before
+     * QEMU starts, so that no signal finds QEMU up and itc unprepared */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     r = restore_start(b, &pt, uart_out ? uart_out : "-", in_mode, paused || has_faults, feed, &ep,
                       &e);
     if (!r) {
@@ -236,13 +246,6 @@ int cmd_restore_main(int argc, char **argv)
     if (input && !(feeder = record_feeder_start(qemu_proc_stdin_fd(r->proc), input, &e))) {
         rc = fail(e, "restore");
         goto out;
-    }
-    if (in_mode != QEMU_STDIN_INHERIT) {
-        struct sigaction sa = {.sa_handler = on_sigint};
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-    } else {
-        signal(SIGINT, SIG_IGN); /* QEMU, in our process group, gets it and exits */
     }
     if (!record_watch(r, uart_out, until, TRUE, should_stop, NULL, NULL, NULL, NULL, feeder,
                       &reason, &e)) {
@@ -295,6 +298,8 @@ int cmd_restore_main(int argc, char **argv)
     }
 out:
     signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     record_feeder_stop(feeder);
     qemu_run_quit(r);
     restore_endpoints_clear(&ep);
