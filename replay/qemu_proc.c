@@ -78,12 +78,64 @@ void qemu_install_clear(QemuInstall *inst)
     g_clear_pointer(&inst->version, g_free);
 }
 
+#define RUNDIR_OWNER_FILE "itc-owner"
+
+/* "BOOT-ID PID-NAMESPACE": a PID means this process only within both */
+static char *rundir_pid_scope(void)
+{
+    g_autofree char *boot = NULL;
+    g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL);
+    g_autofree char *ns = g_file_read_link("/proc/self/ns/pid", NULL);
+    return g_strdup_printf("%s %s", boot ? g_strstrip(boot) : "?", ns ? ns : "?");
+}
+
+static void remove_tree(const char *path);
+
+guint qemu_rundir_sweep(const char *tmp_dir)
+{
+    GDir *d = g_dir_open(tmp_dir, 0, NULL);
+    if (!d)
+        return 0;
+    g_autofree char *scope = rundir_pid_scope();
+    guint removed = 0;
+    const char *n;
+    while ((n = g_dir_read_name(d))) {
+        if (!g_str_has_prefix(n, "itc-"))
+            continue;
+        g_autofree char *path = g_build_filename(tmp_dir, n, NULL);
+        g_autofree char *owner_path = g_build_filename(path, RUNDIR_OWNER_FILE, NULL);
+        g_autofree char *owner = NULL;
+        struct stat st;
+        if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+            !g_file_get_contents(owner_path, &owner, NULL, NULL))
+            continue;
+        char *rest = NULL;
+        gint64 pid = g_ascii_strtoll(owner, &rest, 10);
+        if (pid <= 0 || pid > G_MAXINT || *rest != ' ' || strcmp(g_strstrip(rest + 1), scope))
+            continue; /* not ours to judge: another boot, namespace or format */
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* its itc is alive (or cannot be asked) */
+        remove_tree(path);
+        removed++;
+    }
+    g_dir_close(d);
+    return removed;
+}
+
 char *qemu_rundir_new(const char *prefix, GError **error)
 {
+    if (!g_getenv("ITC_KEEP_TMP"))
+        qemu_rundir_sweep(g_get_tmp_dir());
     g_autofree char *tmpl = g_strdup_printf("%sXXXXXX", prefix ? prefix : "itc-");
     char *d = g_dir_make_tmp(tmpl, error);
-    if (d)
-        g_chmod(d, 0700);
+    if (!d)
+        return NULL;
+    g_chmod(d, 0700);
+    g_autofree char *scope = rundir_pid_scope();
+    g_autofree char *owner = g_strdup_printf("%d %s\n", (int)getpid(), scope);
+    g_autofree char *owner_path = g_build_filename(d, RUNDIR_OWNER_FILE, NULL);
+    /* without it the directory is never swept: not worth failing over */
+    g_file_set_contents(owner_path, owner, -1, NULL);
     return d;
 }
 

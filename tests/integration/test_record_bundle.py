@@ -115,6 +115,54 @@ def interrupted_recording(d, env, sig):
           % (sig, m["icount_end"]))
 
 
+def swept_run_dirs(d, bundle, env):
+    """An itc killed with SIGKILL leaves its run directory in TMPDIR (D); the
+    next itc that makes one removes it, and another whose owner died, but
+    none whose owner lives, has no owner file or another boot."""
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        scope = "%s %s" % (f.read().strip(), os.readlink("/proc/self/ns/pid"))
+    p = subprocess.Popen(["true"])
+    p.wait()
+    owners = {"dead": "%d %s" % (p.pid, scope), "live": "%d %s" % (os.getpid(), scope),
+              "other-boot": "%d 0-0 %s" % (p.pid, os.readlink("/proc/self/ns/pid")),
+              "no-owner": None}
+    for name, owner in owners.items():
+        os.mkdir(os.path.join(d, "itc-replay-" + name))
+        with open(os.path.join(d, "itc-replay-" + name, "junk"), "w") as f:
+            f.write("x")
+        if owner:
+            with open(os.path.join(d, "itc-replay-" + name, "itc-owner"), "w") as f:
+                f.write(owner + "\n")
+    before = set(os.listdir(d))
+    k = itctest.spawn([bt.ITC, "replay", bundle], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL, env=dict(os.environ, **env))
+    deadline = time.monotonic() + 60
+    killed = None
+    while killed is None:
+        check(time.monotonic() < deadline and k.poll() is None,
+              "itc replay made no run directory with an owner file in 60 s")
+        for n in set(os.listdir(d)) - before:
+            owner = os.path.join(d, n, "itc-owner")
+            if n.startswith("itc-replay-") and os.path.exists(owner) and \
+                    open(owner).read().startswith("%d " % k.pid):
+                killed = n
+        time.sleep(0.05)
+    time.sleep(0.5)
+    k.kill()
+    k.wait()
+    check(os.path.isdir(os.path.join(d, killed)), "test setup: SIGKILL left no run directory")
+    bt.ok("replay", bundle, env=env)
+    left = set(n for n in os.listdir(d) if n.startswith("itc-"))
+    for gone in ("itc-replay-dead", killed):
+        check(gone not in left, "the next itc did not remove %s: %s" % (gone, sorted(left)))
+    for kept in ("itc-replay-live", "itc-replay-other-boot", "itc-replay-no-owner"):
+        check(kept in left, "%s was removed" % kept)
+        shutil.rmtree(os.path.join(d, kept))
+    check(not [n for n in left if n.startswith("itc-replay-") and n not in
+               ("itc-replay-live", "itc-replay-other-boot", "itc-replay-no-owner")],
+          "run directories left: %s" % sorted(left))
+
+
 def copy_bundle(src, d, name):
     dst = os.path.join(d, name)
     shutil.copytree(src, dst)
@@ -337,6 +385,7 @@ def body():
     bt.expect_rc(2, ["one CPU"], "record", fswtest.FSW_ELF, "-o", os.path.join(d, "y"),
                  "--smp", "2", env=env)
     bt.check_no_stray_qemu(d, "the error cases")
+    swept_run_dirs(d, bundle, env)
     interrupted_recording(d, env, signal.SIGINT)
     interrupted_recording(d, env, signal.SIGTERM)
     bt.check_no_stray_qemu(d, "an interrupted recording")
