@@ -594,14 +594,19 @@ const BundleCheckpoint *bundle_find_checkpoint(const BundleManifest *m, const ch
 gboolean bundle_parse_count(const char *s, guint64 *out)
 {
     char *end;
-    if (!*s || *s == '-' || *s == '+' || g_ascii_isspace(*s))
-        return FALSE;
+    if (!g_ascii_isdigit(*s))
+        return FALSE; /* no sign, space or empty string */
+    gboolean hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
     errno = 0;
-    guint64 v = g_ascii_strtoull(s, &end, 0);
-    if (!*end && !errno) {
+    /* decimal even with leading zeros (never octal); hex only after 0x */
+    guint64 v = hex ? g_ascii_strtoull(s + 2, &end, 16) : g_ascii_strtoull(s, &end, 10);
+    if (!*end && !errno && (!hex || g_ascii_isxdigit(s[2]))) {
         *out = v;
         return TRUE;
     }
+    /* 1e9, 2.5e7: digits, one '.', an exponent; no hex floats, inf or nan */
+    if (hex || strspn(s, "0123456789.eE+-") != strlen(s))
+        return FALSE;
     double d = g_ascii_strtod(s, &end);
     if (*end || !(d >= 0) || d >= 9007199254740992.0 || d != (double)(guint64)d)
         return FALSE;

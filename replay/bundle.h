@@ -93,9 +93,10 @@ const BundleCheckpoint *bundle_find_checkpoint(const BundleManifest *m, const ch
 /* The last checkpoint with icount <= ICOUNT, or NULL (then: "init" at 0). */
 const BundleCheckpoint *bundle_checkpoint_before(const BundleManifest *m, guint64 icount);
 
-/* An instruction count (or another count) as users write it: decimal or
- * 0x hex, exactly, or 1e9 / 2.5e7 notation for a whole number below 2^53
- * (where doubles are exact).  FALSE for anything else, negative included. */
+/* An instruction count (or another count) as users write it: decimal
+ * (leading zeros allowed, never octal) or 0x hex, exactly, or 1e9 / 2.5e7
+ * notation for a whole number below 2^53 (where doubles are exact).  FALSE
+ * for anything else, negative included. */
 gboolean bundle_parse_count(const char *s, guint64 *out);
 
 /* Writes DATA to PATH through PATH.tmp + fsync + rename (+ fsync of the dir). */

@@ -197,7 +197,8 @@ def body():
     digests = []
     for i in range(2):
         v = bt.ok("replay", bundle, "--json", env=env).json()
-        check(v["identical"] and v["uart_equal"] and v["digest_equal"],
+        check(v["identical"] and v["uart_equal"] and v["digest_equal"] and
+              v["diverged"] is False,
               "replay %d not identical: %r" % (i + 1, v))
         check_eq(v["digest"], m["final_digest"], "replay %d digest" % (i + 1))
         check_eq(v["icount_end"], m["icount_end"], "replay %d icount_end" % (i + 1))
@@ -369,6 +370,10 @@ def body():
     # missing QEMU
     bt.expect_rc(2, ["QEMU not found"], "replay", bundle,
                  env=dict(env, ITC_QEMU=os.path.join(d, "no-qemu")))
+    v = bt.expect_rc(2, ["QEMU not found"], "replay", bundle, "--json",
+                     env=dict(env, ITC_QEMU=os.path.join(d, "no-qemu"))).json()
+    check(v["diverged"] is False and "QEMU not found" in v["error"],
+          "itc replay --json without QEMU: %s" % v)
     bt.expect_rc(2, ["QEMU not found"], "record", fswtest.FSW_ELF, "-o", os.path.join(d, "x"),
                  env=dict(env, ITC_QEMU=os.path.join(d, "no-qemu")))
 

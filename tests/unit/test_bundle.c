@@ -416,6 +416,12 @@ static void test_parse_count(void)
         {"0", TRUE, 0},
         {"123456789", TRUE, 123456789},
         {"0x10", TRUE, 16},
+        {"010", TRUE, 10}, /* not octal */
+        {"08", TRUE, 8},
+        {"0x", FALSE, 0},
+        {"0x1p4", FALSE, 0}, /* no hex floats */
+        {"0xg", FALSE, 0},
+        {"1e+9", TRUE, 1000000000},
         {"1e9", TRUE, 1000000000},
         {"2.5e7", TRUE, 25000000},
         {"18446744073709551615", TRUE, G_MAXUINT64},

@@ -21,7 +21,7 @@ static const char usage_text[] =
     "the bundle's checkpoints, so they stay fast deep into a long recording.  QEMU\n"
     "also saves a snapshot 1e6 instructions behind where reverse steps will start:\n"
     "on the way to an itc-goto (or --at) target and to where a reverse-continue\n"
-    "stops, when that is more than 2e6 from the snapshot it replays from, and after\n"
+    "stops, when the replay runs more than 2e6 instructions to get there, and after\n"
     "two reverse steps in one place; the steps that follow (reverse-step and\n"
     "reverse-next take one per instruction) restart close by (`monitor qom-set\n"
     "/machine reverse-snapshot-distance 0` turns that off).\n"

@@ -192,14 +192,11 @@ int cmd_restore_main(int argc, char **argv)
                         : isatty(0) ? QEMU_STDIN_INHERIT
                                     : QEMU_STDIN_NULL;
     gboolean has_faults = faults && faults->len;
+    /* Ctrl-C, kill and a closed terminal end the run, QEMU and all; from
+     * before QEMU starts, so that no signal finds QEMU up and itc unprepared */
     struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESTART};
     sigemptyset(&sa.sa_mask);
-    if (in_mode != QEMU_STDIN_INHERIT)
-        sigaction(SIGINT, &sa, NULL);
-    else
-        signal(SIGINT, SIG_IGN); /* QEMU, in our process group, gets it and exits */
-    /* kill and a closed terminal end the run too, QEMU and all; from before
-     * QEMU starts, so that no signal finds QEMU up and itc unprepared */
+    sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     r = restore_start(b, &pt, uart_out ? uart_out : "-", in_mode, paused || has_faults, feed, &ep,
@@ -208,6 +205,14 @@ int cmd_restore_main(int argc, char **argv)
         rc = fail(e, "restore");
         goto out;
     }
+    if (interrupted) {
+        rc = cli_error("restore: interrupted while starting QEMU");
+        goto out;
+    }
+    /* QEMU on our terminal is in our process group: Ctrl-C reaches it, it
+     * exits, and the watch below ends with it */
+    if (in_mode == QEMU_STDIN_INHERIT)
+        signal(SIGINT, SIG_IGN);
     if (has_faults) {
         if (!fault_inject_all(r->qmp, faults, &e)) {
             g_prefix_error(&e, "%s: ", faults_file);
