@@ -20,7 +20,6 @@
  */
 
 #include "qemu/osdep.h"
-#include "block/snapshot.h"
 #include "migration/snapshot.h"
 #include "monitor/hmp.h"
 #include "monitor/monitor.h"
@@ -32,53 +31,12 @@
 #include "system/runstate.h"
 #include "trace.h"
 
-/*
- * The snapshot with the largest instruction count <= @icount, or NULL.
- * Snapshots without an instruction count (taken outside record/replay)
- * are ignored.
- */
-static char *itc_replay_nearest_checkpoint(uint64_t icount,
-                                           uint64_t *found_icount)
-{
-    g_autofree QEMUSnapshotInfo *sn_tab = NULL;
-    QEMUSnapshotInfo *best = NULL;
-    BlockDriverState *bs;
-    int n, i;
-
-    bs = bdrv_all_find_vmstate_bs(NULL, false, NULL, NULL);
-    if (!bs) {
-        return NULL;
-    }
-    n = bdrv_snapshot_list(bs, &sn_tab);
-    /*
-     * Nearest first; only that one is checked on every device (each check
-     * lists all snapshots again: hundreds of checkpoints made it n^2).
-     */
-    for (;;) {
-        best = NULL;
-        for (i = 0; i < n; i++) {
-            if (sn_tab[i].icount != -1ULL && sn_tab[i].icount <= icount &&
-                (!best || best->icount < sn_tab[i].icount)) {
-                best = &sn_tab[i];
-            }
-        }
-        if (!best) {
-            return NULL;
-        }
-        if (bdrv_all_has_snapshot(best->name, false, NULL, NULL) == 1) {
-            break;
-        }
-        best->icount = -1ULL; /* not on every device: the next nearest */
-    }
-    *found_icount = best->icount;
-    return g_strdup(best->name);
-}
-
 ItcReplayGoto *qmp_itc_replay_goto(int64_t icount, Error **errp)
 {
     g_autofree char *snapshot = NULL;
     ItcReplayGoto *ret;
-    uint64_t current, snap_icount = 0;
+    uint64_t current;
+    int64_t snap_icount = -1;
     uint64_t target = icount;
 
     if (replay_mode != REPLAY_MODE_PLAY) {
@@ -98,14 +56,15 @@ ItcReplayGoto *qmp_itc_replay_goto(int64_t icount, Error **errp)
     qmp_replay_delete_break(&error_abort);
 
     current = replay_get_current_icount();
-    snapshot = itc_replay_nearest_checkpoint(target, &snap_icount);
+    /* the snapshot search reverse steps use (patches 0028, 0029) */
+    snapshot = replay_find_nearest_snapshot(target, &snap_icount);
     if (target < current) {
         if (!snapshot) {
             error_setg(errp, "no checkpoint at or before instruction %" PRIu64
                        " (the replay is at %" PRIu64 ")", target, current);
             return NULL;
         }
-    } else if (snapshot && snap_icount <= current) {
+    } else if (snapshot && (uint64_t)snap_icount <= current) {
         /* Running on from here is at least as close. */
         g_clear_pointer(&snapshot, g_free);
     }
