@@ -30,3 +30,12 @@ char *cli_human_bytes(guint64 n);
 /* Bytes of the regular files under DIR, recursively; -1 if DIR is not a
  * readable directory. */
 gint64 cli_tree_bytes(const char *dir);
+
+/* From cli_stop_signals_catch() to cli_stop_signals_release(), Ctrl-C
+ * (SIGINT), kill (SIGTERM) and a closed terminal (SIGHUP) ask the command to
+ * stop (cli_stop_requested) instead of killing it; a second one of the same
+ * kills.  Interrupted system calls restart (SA_RESTART). */
+void cli_stop_signals_catch(void);
+void cli_stop_signals_release(void);
+/* TRUE once a stop signal came; OPAQUE unused (a should_stop callback). */
+gboolean cli_stop_requested(void *opaque);

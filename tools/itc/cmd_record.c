@@ -74,19 +74,6 @@ static const char usage_text[] =
     "exit status: 0 ok, 1 the verification replay diverged (nondeterminism),\n"
     "2 bad input or environment (no QEMU, bad ELF, existing bundle, ...)\n";
 
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
-{
-    interrupted = 1;
-    signal(sig, SIG_DFL); /* a second Ctrl-C kills */
-}
-
-static gboolean should_stop(void *opaque)
-{
-    return interrupted != 0;
-}
-
 typedef struct {
     gboolean tty;
     gint64 last_us;
@@ -233,24 +220,18 @@ int cmd_record_main(int argc, char **argv)
         .extra = (char **)extra->pdata,
         .faults = faults,
         .fault_socket = fault_sock,
-        .should_stop = should_stop,
+        .should_stop = cli_stop_requested,
         .progress = progress,
         .opaque = &pr,
     };
     /* Ctrl-C, kill (SIGTERM) and a closed terminal (SIGHUP) all end the
      * recording with a complete bundle */
-    struct sigaction sa = {.sa_handler = on_sigint};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    cli_stop_signals_catch();
     signal(SIGPIPE, SIG_IGN);
     RecordStats st;
     BundleManifest *m = NULL;
     gboolean ok = record_bundle(&o, &st, &m, &e);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
+    cli_stop_signals_release();
     if (sock_dir) {
         g_unlink(sock_path);
         g_rmdir(sock_dir);

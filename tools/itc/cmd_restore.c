@@ -49,19 +49,6 @@ static const char usage_text[] =
     "to the live run through the printed QMP socket.\n"
     "exit status: 0 ok, 2 bad bundle, --at or --faults, other QEMU build, no QEMU\n";
 
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
-{
-    interrupted = 1;
-    signal(sig, SIG_DFL);
-}
-
-static gboolean should_stop(void *opaque)
-{
-    return interrupted != 0;
-}
-
 static int fail(GError *e, const char *what)
 {
     int rc = cli_error("%s: %s", what, e->message);
@@ -194,18 +181,14 @@ int cmd_restore_main(int argc, char **argv)
     gboolean has_faults = faults && faults->len;
     /* Ctrl-C, kill and a closed terminal end the run, QEMU and all; from
      * before QEMU starts, so that no signal finds QEMU up and itc unprepared */
-    struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESTART};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    cli_stop_signals_catch();
     r = restore_start(b, &pt, uart_out ? uart_out : "-", in_mode, paused || has_faults, feed, &ep,
                       &e);
     if (!r) {
         rc = fail(e, "restore");
         goto out;
     }
-    if (interrupted) {
+    if (cli_stop_requested(NULL)) {
         rc = cli_error("restore: interrupted while starting QEMU");
         goto out;
     }
@@ -252,7 +235,7 @@ int cmd_restore_main(int argc, char **argv)
         rc = fail(e, "restore");
         goto out;
     }
-    if (!record_watch(r, uart_out, until, TRUE, should_stop, NULL, NULL, NULL, NULL, feeder,
+    if (!record_watch(r, uart_out, until, TRUE, cli_stop_requested, NULL, NULL, NULL, NULL, feeder,
                       &reason, &e)) {
         rc = fail(e, "restore");
         goto out;
@@ -302,9 +285,7 @@ int cmd_restore_main(int argc, char **argv)
         fprintf(stderr, "itc: %s\n", reason);
     }
 out:
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
+    cli_stop_signals_release();
     record_feeder_stop(feeder);
     qemu_run_quit(r);
     restore_endpoints_clear(&ep);
