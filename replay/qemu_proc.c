@@ -91,13 +91,14 @@ static char *rundir_pid_scope(void)
 
 static void remove_tree(const char *path);
 
-guint qemu_rundir_sweep(const char *tmp_dir)
+/* Removes the run directories (itc-*) in TMP_DIR owned by this user whose
+ * owner file names a process of SCOPE (rundir_pid_scope) that no longer
+ * exists. */
+static void rundir_sweep(const char *tmp_dir, const char *scope)
 {
     GDir *d = g_dir_open(tmp_dir, 0, NULL);
     if (!d)
-        return 0;
-    g_autofree char *scope = rundir_pid_scope();
-    guint removed = 0;
+        return;
     const char *n;
     while ((n = g_dir_read_name(d))) {
         if (!g_str_has_prefix(n, "itc-"))
@@ -116,22 +117,20 @@ guint qemu_rundir_sweep(const char *tmp_dir)
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue; /* its itc is alive (or cannot be asked) */
         remove_tree(path);
-        removed++;
     }
     g_dir_close(d);
-    return removed;
 }
 
 char *qemu_rundir_new(const char *prefix, GError **error)
 {
+    g_autofree char *scope = rundir_pid_scope();
     if (!g_getenv("ITC_KEEP_TMP"))
-        qemu_rundir_sweep(g_get_tmp_dir());
+        rundir_sweep(g_get_tmp_dir(), scope);
     g_autofree char *tmpl = g_strdup_printf("%sXXXXXX", prefix ? prefix : "itc-");
     char *d = g_dir_make_tmp(tmpl, error);
     if (!d)
         return NULL;
     g_chmod(d, 0700);
-    g_autofree char *scope = rundir_pid_scope();
     g_autofree char *owner = g_strdup_printf("%d %s\n", (int)getpid(), scope);
     g_autofree char *owner_path = g_build_filename(d, RUNDIR_OWNER_FILE, NULL);
     /* without it the directory is never swept: not worth failing over */

@@ -47,13 +47,8 @@ gboolean qemu_img_create(const QemuInstall *inst, const char *path, GError **err
 /* A private 0700 directory under $TMPDIR, removed (recursively) by
  * qemu_rundir_remove().  It holds a file naming its owner (this process,
  * this boot, this PID namespace); first, run directories of this user that
- * an itc killed before it could remove them left there are removed
- * (qemu_rundir_sweep). */
+ * an itc killed before it could remove them left there are removed. */
 char *qemu_rundir_new(const char *prefix, GError **error);
-/* Removes the run directories (itc-*) in TMP_DIR owned by this user whose
- * owner file names a process of this boot and PID namespace that no longer
- * exists; the number removed. */
-guint qemu_rundir_sweep(const char *tmp_dir);
 void qemu_rundir_remove(const char *dir);
 
 /* What goes on QEMU's command line.  File names are used as given (the
